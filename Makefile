@@ -1,0 +1,30 @@
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint unit bench clean
+
+# Install contextvec + the default offline model, then compare "bank" across three sentences.
+demo:
+	bash scripts/install.sh demo
+	$(BIN)/contextvec compare "I deposited the check at the bank." "We sat on the bank of the river." \
+		"The bank approved my loan." --word bank --layers=-4:
+
+# Install everything (tools, all offline models) and run lint, types and the whole test suite.
+test:
+	bash scripts/install.sh dev
+	$(MAKE) lint
+	$(BIN)/python -m pytest
+
+lint:
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+unit:
+	$(BIN)/python -m pytest tests/unit
+
+bench:
+	$(BIN)/python benchmarks/throughput.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

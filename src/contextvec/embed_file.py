@@ -1,0 +1,100 @@
+"""Embed a whole input file into Parquet, chunk by chunk, with a progress bar: `contextvec embed`."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from contextvec.embedder import Embedder
+from contextvec.errors import InputFileError
+from contextvec.io.parquet import ParquetSink
+from contextvec.io.readers import InputFormat, Record, read_records
+from contextvec.options import (
+    LayerPoolingArg,
+    LayersArg,
+    Level,
+    OutputDType,
+    SentencePooling,
+    SubwordPooling,
+)
+from contextvec.results import Embeddings
+
+
+def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
+    while chunk := list(itertools.islice(records, size)):
+        yield chunk
+
+
+def embed_file(
+    embedder: Embedder,
+    source: Path,
+    out: Path,
+    *,
+    level: Level = "word",
+    fmt: InputFormat = "auto",
+    layers: LayersArg = -1,
+    layer_pooling: LayerPoolingArg = "mean",
+    subword_pooling: SubwordPooling = "mean",
+    sentence_pooling: SentencePooling = "mean",
+    dtype: OutputDType = "float32",
+    chunk_size: int = 512,
+    on_progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write one Parquet row per token/word/span/sentence of `source` to `out`; returns the number of rows.
+
+    Columns: line (input line), id (jsonl "id" or null), text_index (record number), start, end, text, level
+    extras, vector (fixed-size list). Nothing is written to `out` unless the whole file succeeds.
+    """
+    import pyarrow as pa
+
+    done = 0
+    with ParquetSink(out) as sink:
+        for chunk in _chunks(read_records(source, fmt), chunk_size):
+            result = _embed_chunk(
+                embedder, chunk, source, level, layers, layer_pooling, subword_pooling, sentence_pooling
+            )
+            table = result.to_arrow(dtype)
+            rec_of_row = result.text_index  # index into `chunk`
+            lines = pa.array([chunk[i].line for i in rec_of_row.tolist()], type=pa.int64())
+            ids = pa.array([chunk[i].id for i in rec_of_row.tolist()], type=pa.string())
+            table = table.set_column(0, "text_index", pa.array(rec_of_row + done, type=pa.int64()))
+            table = table.add_column(0, "id", ids).add_column(0, "line", lines)
+            sink.write(table)
+            done += len(chunk)
+            if on_progress is not None:
+                on_progress(len(chunk))
+        if sink.rows == 0:
+            raise InputFileError(f"{source}: no non-blank lines, so there is nothing to embed.")
+        return sink.rows
+
+
+def _embed_chunk(
+    embedder: Embedder,
+    chunk: list[Record],
+    source: Path,
+    level: Level,
+    layers: LayersArg,
+    layer_pooling: LayerPoolingArg,
+    subword_pooling: SubwordPooling,
+    sentence_pooling: SentencePooling,
+) -> Embeddings:
+    texts = [r.text for r in chunk]
+    if level == "token":
+        return embedder.embed_tokens(texts, layers=layers, layer_pooling=layer_pooling)
+    if level == "word":
+        return embedder.embed_words(texts, layers=layers, layer_pooling=layer_pooling, subword_pooling=subword_pooling)
+    if level == "sentence":
+        return embedder.embed_sentences(texts, pooling=sentence_pooling, layers=layers, layer_pooling=layer_pooling)
+    spans: list[tuple[str, int, int]] = []
+    for r in chunk:
+        if not r.spans:
+            raise InputFileError(f'{source}:{r.line}: --level span needs jsonl input with a "spans" list per line.')
+        spans.extend((r.text, s, e) for s, e in r.spans)
+    result = embedder.embed_spans(spans, layers=layers, layer_pooling=layer_pooling, subword_pooling=subword_pooling)
+    # embed_spans numbers texts by first appearance (equal texts share one); number rows by record instead
+    record_of_span = [k for k, r in enumerate(chunk) for _ in (r.spans or ())]
+    return dataclasses.replace(result, text_index=np.asarray(record_of_span, dtype=np.int64))

@@ -1,0 +1,1 @@
+"""Reading inputs (txt, jsonl) and writing vectors (Parquet)."""

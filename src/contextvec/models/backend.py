@@ -1,0 +1,200 @@
+"""The torch backend: a transformers model and its fast tokenizer behind one small contract.
+
+    tokenize(texts)            -> per text: content token ids (n,) and char offsets (n, 2), no special tokens
+    forward(ids (B, T), mask)  -> L+1 hidden states, each (B, T, D)
+
+plus what the spine needs to know: layers, hidden size, window size, special-token template, causal or not.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from contextvec.errors import ModelLoadError, ModelNotFoundError, OptionError
+from contextvec.models.registry import resolve_model
+from contextvec.options import check_choice
+
+if TYPE_CHECKING:
+    import torch
+    from tokenizers import Tokenizer
+
+logger = logging.getLogger(__name__)
+
+DType = Literal["float32", "bfloat16", "float16"]
+DEFAULT_MAX_WINDOW = 512  # decoders accept more, but attention cost grows with the square of the window
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One text's content tokens: ids (n,) and [start, end) char offsets (n, 2) into the original text."""
+
+    ids: npt.NDArray[np.int64]
+    offsets: npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    model_id: str
+    architecture: str
+    num_layers: int  # transformer blocks L; hidden states are 0..L (0 = embedding output)
+    hidden_size: int
+    max_length: int  # window size in tokens, special tokens included
+    model_limit: int  # the most the model accepts
+    causal: bool
+    has_cls: bool  # whether windows start with a special token usable for cls pooling
+    parameters: int
+
+
+def _special_template(tok: Tokenizer) -> tuple[list[int], list[int]]:
+    """The ids the tokenizer adds before and after a text's content (e.g. [CLS] ... [SEP])."""
+    plain = tok.encode("a", add_special_tokens=False).ids
+    full = tok.encode("a", add_special_tokens=True).ids
+    for k in range(len(full) - len(plain) + 1):
+        if full[k : k + len(plain)] == plain:
+            return full[:k], full[k + len(plain) :]
+    raise ModelLoadError("could not locate the content tokens inside the tokenizer's special-token template")
+
+
+def _model_limit(config: Any, hf_tokenizer: Any) -> int:
+    limits = []
+    pos = getattr(config, "max_position_embeddings", None)
+    if isinstance(pos, int) and pos > 0:
+        if config.model_type in {"roberta", "xlm-roberta", "mpnet", "camembert", "longformer"}:
+            pos -= int(getattr(config, "pad_token_id", 1) or 1) + 1  # positions start after padding_idx
+        limits.append(pos)
+    tmax = getattr(hf_tokenizer, "model_max_length", None)
+    if isinstance(tmax, int) and 0 < tmax < 1_000_000:
+        limits.append(tmax)
+    return min(limits) if limits else DEFAULT_MAX_WINDOW
+
+
+def _is_causal(config: Any) -> bool:
+    from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES
+
+    if getattr(config, "is_decoder", False):
+        return True
+    return config.model_type not in MODEL_FOR_MASKED_LM_MAPPING_NAMES
+
+
+class TorchBackend:
+    """A transformers model (encoder or decoder) run with torch, returning all hidden states."""
+
+    def __init__(
+        self,
+        model: Any,
+        hf_tokenizer: Any,
+        model_id: str,
+        *,
+        device: str = "auto",
+        dtype: DType = "float32",
+        max_length: int | None = None,
+    ) -> None:
+        import torch
+        from tokenizers import Tokenizer
+
+        if not getattr(hf_tokenizer, "is_fast", False):
+            raise ModelLoadError(
+                f"model {model_id!r} has no fast (Rust) tokenizer, which contextvec needs for character offsets; "
+                "add a tokenizer.json to the model folder."
+            )
+        config = model.config
+        if getattr(config, "is_encoder_decoder", False):
+            raise ModelLoadError(
+                f"model {model_id!r} is an encoder-decoder ({config.model_type}); contextvec embeds with encoders "
+                "(BERT-style) and decoders (GPT-style)."
+            )
+        check_choice("dtype", dtype, ("float32", "bfloat16", "float16"))
+        self.device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
+        self.model = model.to(device=self.device, dtype=getattr(torch, dtype)).eval()
+        # A private copy of the Rust tokenizer: no truncation or padding (windows do that), and special-token
+        # strings in user text ("[CLS]") are read as text, never as control tokens.
+        tok = Tokenizer.from_str(hf_tokenizer.backend_tokenizer.to_str())
+        tok.no_truncation()
+        tok.no_padding()
+        tok.encode_special_tokens = True
+        self.tokenizer = tok
+        self.prefix_ids, self.suffix_ids = _special_template(tok)
+        pad = hf_tokenizer.pad_token_id
+        self.pad_id = int(pad) if pad is not None else 0
+        limit = _model_limit(config, hf_tokenizer)
+        n_special = len(self.prefix_ids) + len(self.suffix_ids)
+        if max_length is None:
+            max_length = min(limit, DEFAULT_MAX_WINDOW)
+        elif not n_special + 2 <= max_length <= limit:
+            raise OptionError(
+                f"max_length={max_length} is outside {n_special + 2}..{limit} for model {model_id!r} "
+                f"(its position limit is {limit} tokens, {n_special} of them special)."
+            )
+        causal = _is_causal(config)
+        self.info = ModelInfo(
+            model_id=model_id,
+            architecture=type(model).__name__,
+            num_layers=int(config.num_hidden_layers),
+            hidden_size=int(config.hidden_size),
+            max_length=int(max_length),
+            model_limit=int(limit),
+            causal=causal,
+            has_cls=len(self.prefix_ids) > 0,
+            parameters=sum(p.numel() for p in model.parameters()),
+        )
+
+    @classmethod
+    def load(
+        cls, model: str, *, device: str = "auto", dtype: DType = "float32", max_length: int | None = None
+    ) -> TorchBackend:
+        """Load an offline name, a local folder, a .gguf file, or (online only) a hub id."""
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        resolved = resolve_model(model)
+        bar_was_on = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # a local load's bar is noise
+        try:
+            hf_tokenizer = AutoTokenizer.from_pretrained(resolved.path)
+            hf_model = AutoModel.from_pretrained(resolved.path)
+        except OSError as exc:  # transformers reports missing files, offline hubs and unknown ids as OSError
+            if resolved.source == "hub":
+                raise ModelNotFoundError(
+                    f"model {model!r} is not an offline name or local folder, and the hub could not provide it "
+                    f"({str(exc).splitlines()[0]}). Offline names: minilm, mpnet, smollm2 (see `contextvec models`)."
+                ) from None
+            raise ModelLoadError(f"could not load model {model!r} from {resolved.path}: {exc}") from None
+        finally:
+            if bar_was_on:
+                hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
+        return cls(hf_model, hf_tokenizer, resolved.model_id, device=device, dtype=dtype, max_length=max_length)
+
+    def tokenize(self, texts: Sequence[str]) -> list[Encoded]:
+        """Content tokens of each text (no special tokens, no truncation), with char offsets."""
+        return [
+            Encoded(
+                ids=np.asarray(e.ids, dtype=np.int64),
+                offsets=np.asarray(e.offsets, dtype=np.int64).reshape(-1, 2),
+            )
+            for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        ]
+
+    def piece(self, token_id: int) -> str:
+        return self.tokenizer.id_to_token(token_id) or ""
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(B, T) ids and mask -> L+1 hidden states, each (B, T, D), on the backend's device."""
+        import torch
+
+        kwargs: dict[str, Any] = {"output_hidden_states": True, "return_dict": True}
+        if self.info.causal:
+            kwargs["use_cache"] = False
+        with torch.inference_mode():
+            out = self.model(
+                input_ids=input_ids.to(self.device), attention_mask=attention_mask.to(self.device), **kwargs
+            )
+        hidden: tuple[torch.Tensor, ...] = out.hidden_states
+        if len(hidden) != self.info.num_layers + 1:
+            raise ModelLoadError(f"model returned {len(hidden)} hidden states, expected {self.info.num_layers + 1}")
+        return hidden

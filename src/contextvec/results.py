@@ -1,0 +1,118 @@
+"""Result types: numpy vectors plus the provenance of every row.
+
+Rows of all texts are stacked; `text_index` says which input each row came from, `start`/`end` are character
+offsets into that input text (for pre-split input, into the words joined by single spaces).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from contextvec.options import Level, OutputDType
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+F32 = npt.NDArray[np.float32]
+I64 = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Embeddings:
+    """Vectors (N, D) with one provenance entry per row."""
+
+    level: Level
+    vectors: F32  # (N, D)
+    text_index: I64  # (N,)
+    start: I64  # (N,)
+    end: I64  # (N,)
+    strings: list[str]  # the text each row covers
+    model_id: str
+    layers: str  # e.g. "layers=3,4,5,6 pooling=mean"
+    pooling: str  # subword or sentence pooling used ("" for tokens)
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def rows_of(self, text_index: int) -> I64:
+        """Row numbers belonging to one input text."""
+        return np.nonzero(self.text_index == text_index)[0]
+
+    def _extra_columns(self) -> dict[str, Any]:
+        return {}
+
+    def to_arrow(self, dtype: OutputDType = "float32") -> pa.Table:
+        """A pyarrow Table: one row per vector, the vector as a fixed-size list, provenance in schema metadata."""
+        import pyarrow as pa
+
+        values = self.vectors.astype(np.float16 if dtype == "float16" else np.float32, copy=False)
+        vector = pa.FixedSizeListArray.from_arrays(pa.array(values.reshape(-1)), self.dim)
+        columns: dict[str, Any] = {
+            "text_index": pa.array(self.text_index),
+            "start": pa.array(self.start),
+            "end": pa.array(self.end),
+            "text": pa.array(self.strings, type=pa.string()),
+            **self._extra_columns(),
+            "vector": vector,
+        }
+        meta = {"model": self.model_id, "layers": self.layers, "pooling": self.pooling, "level": self.level}
+        return pa.table(columns).replace_schema_metadata({f"contextvec.{k}": v for k, v in meta.items()})
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenEmbeddings(Embeddings):
+    """One row per subword token (special tokens excluded)."""
+
+    pieces: list[str]  # the tokenizer's own token strings ("##ing", "Ġbank")
+    word_index: I64  # (N,) index of the first word the token overlaps within its text, -1 if none
+
+    def _extra_columns(self) -> dict[str, Any]:
+        import pyarrow as pa
+
+        return {"piece": pa.array(self.pieces, type=pa.string()), "word_index": pa.array(self.word_index)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class WordEmbeddings(Embeddings):
+    """One row per word; words the tokenizer dropped entirely are listed in `dropped`, not silently lost."""
+
+    n_subwords: I64  # (N,)
+    dropped: list[tuple[int, int, int]] = field(default_factory=list)  # (text_index, start, end)
+
+    def _extra_columns(self) -> dict[str, Any]:
+        import pyarrow as pa
+
+        return {"n_subwords": pa.array(self.n_subwords)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpanEmbeddings(Embeddings):
+    """One row per requested span, in the order given."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SentenceEmbeddings(Embeddings):
+    """One row per text, covering the whole text."""
+
+
+def cosine(a: F32, b: F32) -> float:
+    """Cosine similarity of two vectors."""
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    if na == 0.0 or nb == 0.0:
+        return 0.0
+    return float(np.dot(a, b) / (na * nb))
+
+
+def cosine_matrix(vectors: F32) -> F32:
+    """(N, D) -> (N, N) pairwise cosine similarities."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit = vectors / np.where(norms == 0, 1, norms)
+    return (unit @ unit.T).astype(np.float32)

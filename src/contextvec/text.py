@@ -1,0 +1,136 @@
+"""Texts and words: validation, and the one definition of a "word" that every level of contextvec uses.
+
+A word is a maximal run of letters, digits and connector punctuation (with any combining marks that follow),
+or a single other visible character (punctuation, symbol, emoji) with its combining marks. Whitespace, control
+and format characters (zero-width space, joiners, BOM, direction marks) separate words and belong to none.
+Offsets are Python string indices (code points) into the original, unmodified text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import regex
+
+from contextvec.errors import InvalidInputError, SpanError
+
+_SEP = r"\s\p{Cc}\p{Cf}\p{Z}\p{Cs}"
+_WORD_RE = regex.compile(
+    r"[\p{L}\p{N}\p{Pc}][\p{L}\p{N}\p{Pc}\p{M}]*"  # letters/digits, with their combining marks
+    r"|\p{M}+"  # combining marks with nothing to combine with
+    rf"|[^{_SEP}\p{{M}}]\p{{M}}*"  # any other visible character (punctuation, symbol, emoji) and its marks
+)
+_LONE_SURROGATE_RE = regex.compile(r"[\ud800-\udfff]")
+
+Spans = npt.NDArray[np.int64]  # (W, 2): [start, end) character offsets
+
+
+@dataclass(frozen=True)
+class Document:
+    """One text to embed, with its words as character spans into `text`."""
+
+    text: str
+    words: Spans  # (W, 2)
+
+    def word_strings(self) -> list[str]:
+        return [self.text[s:e] for s, e in self.words.tolist()]
+
+
+def split_words(text: str) -> Spans:
+    """Character spans (W, 2) of the words of `text` (see the module docstring for the rule)."""
+    spans = [m.span() for m in _WORD_RE.finditer(text)]
+    return np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+
+
+def _check_text(text: object, index: int) -> str:
+    if not isinstance(text, str):
+        raise InvalidInputError(
+            f"text {index} is a {type(text).__name__}, not a str; pass strings (or lists of words)."
+        )
+    if not text.strip():
+        what = "empty" if not text else "only whitespace"
+        raise InvalidInputError(f"text {index} is {what}: there is nothing to embed. Remove it from the input.")
+    bad = _LONE_SURROGATE_RE.search(text)
+    if bad is not None:
+        raise InvalidInputError(
+            f"text {index} has a lone surrogate U+{ord(bad.group()):04X} at char {bad.start()}, which no tokenizer "
+            "can encode; decode the input with errors='replace' or remove it."
+        )
+    return text
+
+
+def make_document(item: str | Sequence[str], index: int) -> Document:
+    """Validate one input (a text, or a pre-split list of words) and find its words.
+
+    Pre-split words are joined with single spaces; each given word is exactly one word, whatever it contains.
+    """
+    if isinstance(item, str):
+        text = _check_text(item, index)
+        words = split_words(text)
+        if len(words) == 0:
+            raise InvalidInputError(
+                f"text {index} ({text[:40]!r}) has no visible characters (only separators such as zero-width "
+                "or control characters): there is nothing to embed. Remove it from the input."
+            )
+        return Document(text=text, words=words)
+    if not isinstance(item, Sequence) or not all(isinstance(w, str) for w in item):
+        raise InvalidInputError(
+            f"input {index} is a {type(item).__name__}; pass a str or a list of str (pre-split words)."
+        )
+    if len(item) == 0:
+        raise InvalidInputError(f"input {index} is an empty word list: there is nothing to embed.")
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for j, word in enumerate(item):
+        if not word.strip():
+            raise InvalidInputError(
+                f"word {j} of input {index} is {'empty' if not word else 'only whitespace'}; "
+                "every pre-split word needs a visible character."
+            )
+        spans.append((pos, pos + len(word)))
+        pos += len(word) + 1
+    text = _check_text(" ".join(item), index)
+    return Document(text=text, words=np.asarray(spans, dtype=np.int64))
+
+
+def make_documents(items: Sequence[str | Sequence[str]]) -> list[Document]:
+    """Validate a batch of inputs; a lone str is refused (it would be read as a list of characters)."""
+    if isinstance(items, str):
+        raise InvalidInputError("pass a list of texts, not a single str: e.g. embed_words([text]).")
+    if len(items) == 0:
+        raise InvalidInputError("no texts were given; pass a non-empty list of texts.")
+    return [make_document(item, i) for i, item in enumerate(items)]
+
+
+def locate_span(doc: Document, start: object, end: object, index: int) -> tuple[int, int]:
+    """The first and last word (inclusive) of span [start, end) of `doc`; it must start and end on word edges."""
+    n = len(doc.text)
+    if (
+        isinstance(start, bool)
+        or isinstance(end, bool)
+        or not isinstance(start, int | np.integer)
+        or not isinstance(end, int | np.integer)
+    ):
+        raise SpanError(f"span {index}: start and end must be integers, got {start!r} and {end!r}.")
+    s, e = int(start), int(end)
+    if not 0 <= s < e <= n:
+        why = "is empty" if s == e else "is reversed" if s > e else f"is outside the text (length {n})"
+        raise SpanError(f"span {index} ({s}, {e}) {why}; give 0 <= start < end <= {n}.")
+    starts, ends = doc.words[:, 0], doc.words[:, 1]
+    i = int(np.searchsorted(starts, s, side="left"))
+    j = int(np.searchsorted(ends, e, side="left"))
+    if i >= len(starts) or starts[i] != s or j >= len(ends) or ends[j] != e or i > j:
+        near = _words_near(doc, s, e)
+        raise SpanError(
+            f"span {index} ({s}, {e}) = {doc.text[s:e]!r} does not start and end on word boundaries; "
+            f"words there: {near}. Use the offsets of whole words."
+        )
+    return i, j
+
+
+def _words_near(doc: Document, s: int, e: int) -> str:
+    hits = [(a, b) for a, b in doc.words.tolist() if b > s - 1 and a < e + 1][:4]
+    return ", ".join(f"{doc.text[a:b]!r} at ({a}, {b})" for a, b in hits) or "none"

@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from contextvec.errors import InvalidInputError, SpanError
+from contextvec.text import locate_span, make_document, make_documents, split_words
+
+
+def words_of(text: str) -> list[str]:
+    return [text[s:e] for s, e in split_words(text).tolist()]
+
+
+def test_words_are_runs_of_letters_and_single_punctuation() -> None:
+    assert words_of("We sat on the bank.") == ["We", "sat", "on", "the", "bank", "."]
+    assert words_of("didn't e-mail 3.14") == ["didn", "'", "t", "e", "-", "mail", "3", ".", "14"]
+
+
+def test_combining_marks_stay_with_their_letter_and_separators_split() -> None:
+    text = "cafe\u0301 a\u200bb c\u200dd \ufeffbom x\u2028y z\x07w"
+    assert words_of(text) == ["cafe\u0301", "a", "b", "c", "d", "bom", "x", "y", "z", "w"]
+
+
+def test_emoji_cjk_and_rtl_are_words() -> None:
+    assert words_of("😀 世界 שלום مرحبا") == ["😀", "世界", "שלום", "مرحبا"]
+
+
+@given(st.text(max_size=200))
+def test_word_spans_index_the_original_text_in_order(text: str) -> None:
+    spans = split_words(text)
+    assert spans.shape[1] == 2
+    assert np.all(spans[:, 0] < spans[:, 1])
+    assert np.all(spans[1:, 0] >= spans[:-1, 1])  # sorted, disjoint
+    for s, e in spans.tolist():
+        assert text[s:e].strip() == text[s:e]  # no whitespace at the edges
+    covered = np.zeros(len(text), dtype=bool)
+    for s, e in spans.tolist():
+        covered[s:e] = True
+    for i, ch in enumerate(text):  # every letter or digit belongs to a word
+        if ch.isalnum():
+            assert covered[i]
+
+
+def test_pre_split_words_keep_their_boundaries() -> None:
+    doc = make_document(["New York", "didn't", "."], 0)
+    assert doc.text == "New York didn't ."
+    assert doc.word_strings() == ["New York", "didn't", "."]
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("", "text 0 is empty"),
+        ("   \n\t", "only whitespace"),
+        ("\u200b\u200d", "no visible characters"),
+        ("bad \ud800 surrogate", "lone surrogate U\\+D800 at char 4"),
+        (["a", ""], "word 1 of input 0 is empty"),
+        ([], "empty word list"),
+        (42, "int"),
+    ],
+)
+def test_bad_inputs_are_refused_with_a_precise_message(item: object, message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        make_document(item, 0)  # type: ignore[arg-type]
+
+
+def test_a_single_string_is_not_taken_for_a_list_of_texts() -> None:
+    with pytest.raises(InvalidInputError, match="not a single str"):
+        make_documents("hello")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="no texts"):
+        make_documents([])
+
+
+def test_locate_span_finds_word_range_and_refuses_partial_words() -> None:
+    doc = make_document("We sat on the bank of the river.", 0)
+    assert locate_span(doc, 14, 18, 0) == (4, 4)
+    assert locate_span(doc, 14, 31, 0) == (4, 7)  # "bank of the river"
+    with pytest.raises(SpanError, match="word boundaries.*'bank' at \\(14, 18\\)"):
+        locate_span(doc, 15, 18, 0)
+    with pytest.raises(SpanError, match="is empty"):
+        locate_span(doc, 5, 5, 0)
+    with pytest.raises(SpanError, match="outside the text"):
+        locate_span(doc, 20, 99, 0)
+    with pytest.raises(SpanError, match="reversed"):
+        locate_span(doc, 18, 14, 0)
+    with pytest.raises(SpanError, match="word boundaries"):
+        locate_span(doc, 2, 3, 0)  # only whitespace
+    with pytest.raises(SpanError, match="integers"):
+        locate_span(doc, "14", 18, 0)
