@@ -94,9 +94,12 @@ class TorchBackend:
         device: str = "auto",
         dtype: DType = "float32",
         max_length: int | None = None,
+        fast_path: bool = True,
     ) -> None:
         import torch
         from tokenizers import Tokenizer
+
+        from contextvec.models.fast_bert import build_fast_bert
 
         if not getattr(hf_tokenizer, "is_fast", False):
             raise ModelLoadError(
@@ -112,6 +115,8 @@ class TorchBackend:
         check_choice("dtype", dtype, ("float32", "bfloat16", "float16"))
         self.device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
         self.model = model.to(device=self.device, dtype=getattr(torch, dtype)).eval()
+        # a fused forward for plain BERT encoders, checked against transformers before it is trusted
+        self.fast = build_fast_bert(self.model) if fast_path else None
         # A private copy of the Rust tokenizer: no truncation or padding (windows do that), and special-token
         # strings in user text ("[CLS]") are read as text, never as control tokens.
         tok = Tokenizer.from_str(hf_tokenizer.backend_tokenizer.to_str())
@@ -146,7 +151,13 @@ class TorchBackend:
 
     @classmethod
     def load(
-        cls, model: str, *, device: str = "auto", dtype: DType = "float32", max_length: int | None = None
+        cls,
+        model: str,
+        *,
+        device: str = "auto",
+        dtype: DType = "float32",
+        max_length: int | None = None,
+        fast_path: bool = True,
     ) -> TorchBackend:
         """Load an offline name, a local folder, a .gguf file, or (online only) a hub id."""
         from transformers import AutoModel, AutoTokenizer
@@ -168,7 +179,15 @@ class TorchBackend:
         finally:
             if bar_was_on:
                 hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
-        return cls(hf_model, hf_tokenizer, resolved.model_id, device=device, dtype=dtype, max_length=max_length)
+        return cls(
+            hf_model,
+            hf_tokenizer,
+            resolved.model_id,
+            device=device,
+            dtype=dtype,
+            max_length=max_length,
+            fast_path=fast_path,
+        )
 
     def tokenize(self, texts: Sequence[str]) -> list[Encoded]:
         """Content tokens of each text (no special tokens, no truncation), with char offsets."""
@@ -187,6 +206,10 @@ class TorchBackend:
         """(B, T) ids and mask -> L+1 hidden states, each (B, T, D), on the backend's device."""
         import torch
 
+        if self.fast is not None:
+            with torch.inference_mode():
+                states: tuple[torch.Tensor, ...] = self.fast(input_ids.to(self.device), attention_mask.to(self.device))
+            return states
         kwargs: dict[str, Any] = {"output_hidden_states": True, "return_dict": True}
         if self.info.causal:
             kwargs["use_cache"] = False
