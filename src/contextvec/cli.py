@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -190,6 +190,78 @@ def models(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
         )
     out.print(table)
     out.print("Also: any local transformers folder or .gguf file, and hub ids when online.")
+
+
+@app.command()
+def serve(
+    model: Annotated[list[str] | None, typer.Option("--model", "-m", help="model to serve; repeat for several")] = None,
+    host: Annotated[str | None, typer.Option(help="address to listen on (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default 8080)")] = None,
+    api_key: Annotated[str | None, typer.Option(help="require 'Authorization: Bearer KEY'")] = None,
+    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda | cuda:N")] = None,
+    dtype: Annotated[str | None, typer.Option(help="float32 | bfloat16 | float16")] = None,
+    batching: Annotated[bool | None, typer.Option("--batching/--no-batching", help="dynamic batching")] = None,
+    max_batch_texts: Annotated[int | None, typer.Option(help="texts per coalesced forward call")] = None,
+    max_batch_tokens: Annotated[int | None, typer.Option(help="tokens per coalesced forward call")] = None,
+    max_wait_ms: Annotated[float | None, typer.Option(help="how long a batch waits for more requests")] = None,
+    max_queue_texts: Annotated[int | None, typer.Option(help="texts waiting at most; beyond: HTTP 429")] = None,
+    max_texts_per_request: Annotated[int | None, typer.Option(help="texts (or spans) per request")] = None,
+    max_chars_per_text: Annotated[int | None, typer.Option(help="characters per text")] = None,
+    max_request_bytes: Annotated[int | None, typer.Option(help="request body size")] = None,
+    request_timeout_s: Annotated[float | None, typer.Option(help="seconds a request may wait and run")] = None,
+    cors_origin: Annotated[list[str] | None, typer.Option(help="allow this CORS origin; repeat for several")] = None,
+    openai_pooling: Annotated[str | None, typer.Option(help="sentence pooling for /v1/embeddings")] = None,
+    openai_normalize: Annotated[bool | None, typer.Option("--openai-normalize/--no-openai-normalize")] = None,
+) -> None:
+    """Serve token, word, span and sentence vectors over HTTP (flags override CONTEXTVEC_* variables)."""
+    from contextvec.serve import require_server_extra
+
+    try:
+        require_server_extra()
+    except ContextvecError as exc:
+        raise _fail(exc) from None
+    import uvicorn
+    from pydantic import ValidationError
+
+    from contextvec.serve.app import create_app
+    from contextvec.serve.settings import ServerSettings
+
+    flags = {
+        "models": model,
+        "host": host,
+        "port": port,
+        "api_key": api_key,
+        "device": device,
+        "dtype": dtype,
+        "batching": batching,
+        "max_batch_texts": max_batch_texts,
+        "max_batch_tokens": max_batch_tokens,
+        "max_wait_ms": max_wait_ms,
+        "max_queue_texts": max_queue_texts,
+        "max_texts_per_request": max_texts_per_request,
+        "max_chars_per_text": max_chars_per_text,
+        "max_request_bytes": max_request_bytes,
+        "request_timeout_s": request_timeout_s,
+        "cors_origins": cors_origin,
+        "openai_pooling": openai_pooling,
+        "openai_normalize": openai_normalize,
+    }
+    try:
+        given: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
+        settings = ServerSettings(**given)  # the constructor also reads CONTEXTVEC_* variables
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        err.print(f"[bold red]error:[/] setting {first['loc'][0]}: {first['msg']}", highlight=False)
+        raise typer.Exit(code=2) from None
+    try:
+        application = create_app(settings)
+    except ContextvecError as exc:
+        raise _fail(exc) from None
+    err.print(
+        f"serving {', '.join(settings.models)} on http://{settings.host}:{settings.port} (docs at /docs)",
+        highlight=False,
+    )
+    uvicorn.run(application, host=settings.host, port=settings.port, timeout_graceful_shutdown=30, log_level="warning")
 
 
 def main() -> None:

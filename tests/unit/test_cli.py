@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from conftest import tiny_bert
+from tiny_models import tiny_bert
 from typer.testing import CliRunner
 
 from contextvec import Embedder

@@ -1,0 +1,39 @@
+"""Cosine of "bank" across senses, per layer, for the README and docs/cli.md.
+
+python benchmarks/bank_layers.py      # writes benchmarks/results/bank_layers.json
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from contextvec import Embedder
+from contextvec.compare import compare_word
+
+TEXTS = ["I deposited the check at the bank.", "We sat on the bank of the river.", "The bank approved my loan."]
+
+
+def main() -> None:
+    rows = []
+    for model in ("minilm", "mpnet", "smollm2"):
+        emb = Embedder(model, device="cpu")
+        L = emb.info.num_layers
+        for layers in sorted({"0", str(L // 2), str(L), "-4:", "all"}, key=lambda s: (":" in s or s == "all", s)):
+            sim = compare_word(emb, TEXTS, "bank", layers=layers).similarity
+            rows.append(
+                {
+                    "model": model,
+                    "layers": layers,
+                    "money_vs_money": float(sim[0, 2]),
+                    "money_vs_river": float(sim[0, 1]),
+                    "loan_vs_river": float(sim[2, 1]),
+                }
+            )
+            print(json.dumps(rows[-1]))
+    out = Path(__file__).parent / "results" / "bank_layers.json"
+    out.write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()

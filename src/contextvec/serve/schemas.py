@@ -1,0 +1,152 @@
+"""Request and response bodies (pydantic). Unknown fields are refused, so typos fail loudly."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+LayersField = str | int | list[int]
+Encoding = Literal["float", "base64"]
+DType = Literal["float32", "float16"]
+
+
+# -- OpenAI-compatible ----------------------------------------------------------------------------------------------
+
+
+class OpenAIEmbeddingRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # the official client may send fields we do not use (e.g. "user")
+
+    input: str | list[str] | list[int] | list[list[int]]
+    model: str | None = None
+    encoding_format: Encoding = "float"
+    dimensions: int | None = None
+    user: str | None = None
+
+
+class OpenAIEmbedding(BaseModel):
+    object: Literal["embedding"] = "embedding"
+    embedding: list[float] | str
+    index: int
+
+
+class OpenAIUsage(BaseModel):
+    prompt_tokens: int
+    total_tokens: int
+
+
+class OpenAIEmbeddingResponse(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[OpenAIEmbedding]
+    model: str
+    usage: OpenAIUsage
+
+
+# -- contextvec routes ------------------------------------------------------------------------------------------------
+
+
+class LevelOptions(Strict):
+    model: str | None = Field(default=None, description="a served model name; default: the first one")
+    layers: LayersField = Field(default=-1, description="-1, '-4:', '0,6,12', 'all', or a list of ints")
+    layer_pooling: str | list[float] = Field(default="mean", description="mean | sum | concat | one weight per layer")
+    encoding_format: Encoding = Field(default="float", description="float: JSON numbers; base64: little-endian bytes")
+    dtype: DType = Field(default="float32", description="precision of the returned vectors")
+
+
+class TextsRequest(LevelOptions):
+    texts: list[str] = Field(description="texts to embed", min_length=1)
+
+
+class WordsRequest(TextsRequest):
+    subword_pooling: Literal["first", "last", "first_last", "mean", "max"] = "mean"
+
+
+class SentencesRequest(TextsRequest):
+    pooling: Literal["cls", "mean", "max", "last"] = "mean"
+
+
+class SpanItem(Strict):
+    text: str
+    start: int
+    end: int
+
+
+class SpansRequest(LevelOptions):
+    spans: list[SpanItem] = Field(min_length=1)
+    subword_pooling: Literal["first", "last", "first_last", "mean", "max"] = "mean"
+
+
+class CompareRequest(Strict):
+    model: str | None = None
+    texts: list[str] = Field(min_length=2)
+    word: str
+    occurrence: int = Field(default=1, ge=1)
+    layers: LayersField = -1
+    layer_pooling: str | list[float] = "mean"
+    subword_pooling: Literal["first", "last", "first_last", "mean", "max"] = "mean"
+
+
+class Item(BaseModel):
+    start: int
+    end: int
+    text: str
+    vector: list[float] | str
+
+
+class TextItems(BaseModel):
+    index: int
+    items: list[Item]
+
+
+class ItemsResponse(BaseModel):
+    model: str
+    layers: str
+    pooling: str
+    dim: int
+    data: list[TextItems]
+
+
+class VectorsResponse(BaseModel):
+    model: str
+    layers: str
+    pooling: str
+    dim: int
+    data: list[Item]
+
+
+class CompareResponse(BaseModel):
+    model: str
+    layers: str
+    word: str
+    spans: list[tuple[int, int]]
+    cosine: list[list[float]]
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    layers: int
+    dim: int
+    max_length: int
+    causal: bool
+    architecture: str
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+class ErrorBody(BaseModel):
+    message: str
+    type: str
+    code: int
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

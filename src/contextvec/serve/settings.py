@@ -1,0 +1,55 @@
+"""One settings class for the server: every field is a `contextvec serve` flag and a CONTEXTVEC_* variable."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class ServerSettings(BaseSettings):
+    """Server configuration. Flags win over environment variables, which win over these defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="CONTEXTVEC_", extra="forbid")
+
+    models: Annotated[list[str], NoDecode] = Field(
+        default=["minilm"], description="models to serve (offline names or local folders); the first is the default"
+    )
+    host: str = Field(default="127.0.0.1", description="address to listen on")
+    port: int = Field(default=8080, ge=0, le=65535, description="port to listen on")
+    api_key: str | None = Field(
+        default=None, description="require 'Authorization: Bearer KEY' on every route but /health and /metrics"
+    )
+    device: str = Field(default="auto", description="auto | cpu | cuda | cuda:N")
+    dtype: Literal["float32", "bfloat16", "float16"] = Field(default="float32", description="model precision")
+    batching: bool = Field(default=True, description="coalesce concurrent requests into shared forward passes")
+    max_batch_texts: int = Field(default=256, ge=1, description="texts per coalesced forward call")
+    max_batch_tokens: int = Field(default=16384, ge=1, description="tokens per coalesced forward call")
+    max_wait_ms: float = Field(default=5.0, ge=0, description="how long a batch waits for more requests")
+    max_queue_texts: int = Field(default=4096, ge=1, description="texts waiting at most; beyond: HTTP 429")
+    max_texts_per_request: int = Field(default=512, ge=1, description="texts (or spans) in one request")
+    max_chars_per_text: int = Field(default=200_000, ge=1, description="characters in one text")
+    max_request_bytes: int = Field(default=16_000_000, ge=1, description="request body size")
+    request_timeout_s: float = Field(default=120.0, gt=0, description="time a request may wait and run")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default=[], description="origins allowed by CORS (none: CORS off)"
+    )
+    openai_pooling: Literal["cls", "mean", "max", "last"] = Field(
+        default="mean", description="sentence pooling for /v1/embeddings"
+    )
+    openai_normalize: bool = Field(default=True, description="unit-length vectors from /v1/embeddings")
+
+    @field_validator("models", "cors_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("models")
+    @classmethod
+    def _at_least_one(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("serve at least one model")
+        return value
