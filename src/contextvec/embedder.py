@@ -7,6 +7,7 @@ Every level runs the same spine: text -> words and tokens with offsets -> window
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -149,14 +150,10 @@ class Embedder:
             enc = dv.encoded
             parts[dv.index] = (dv.vectors, enc.offsets, first_word_of_tokens(enc.offsets, docs[dv.index].words))
             pieces[dv.index] = [self.backend.piece(t) for t in enc.ids.tolist()]
-        offsets = np.concatenate([p[1] for p in parts])
         return TokenEmbeddings(
             level="token",
             vectors=np.concatenate([p[0] for p in parts]),
-            text_index=np.concatenate([np.full(len(p[1]), i, dtype=np.int64) for i, p in enumerate(parts)]),
-            start=offsets[:, 0].copy(),
-            end=offsets[:, 1].copy(),
-            strings=[docs[i].text[s:e] for i, p in enumerate(parts) for s, e in p[1].tolist()],
+            **_provenance(docs, [p[1] for p in parts]),
             pieces=[x for ps in pieces for x in ps],
             word_index=np.concatenate([p[2] for p in parts]),
             model_id=self.model_id,
@@ -193,14 +190,10 @@ class Embedder:
             vecs[dv.index] = pool_words(dv.vectors, alignment, subword_pooling)
             spans[dv.index] = words
             counts[dv.index] = alignment.counts
-        all_spans = np.concatenate(spans)
         return WordEmbeddings(
             level="word",
             vectors=np.concatenate(vecs),
-            text_index=np.concatenate([np.full(len(s), i, dtype=np.int64) for i, s in enumerate(spans)]),
-            start=all_spans[:, 0].copy(),
-            end=all_spans[:, 1].copy(),
-            strings=[docs[i].text[a:b] for i, s in enumerate(spans) for a, b in s.tolist()],
+            **_provenance(docs, spans),
             n_subwords=np.concatenate(counts),
             dropped=sorted(dropped),
             model_id=self.model_id,
@@ -301,3 +294,14 @@ class Embedder:
             layers=described,
             pooling=pooling,
         )
+
+
+def _provenance(docs: list[Document], spans: list[np.ndarray]) -> dict[str, Any]:
+    """text_index, start, end and strings for rows given as (n_i, 2) char spans per input text."""
+    stacked = np.concatenate(spans)  # (N, 2)
+    return {
+        "text_index": np.concatenate([np.full(len(sp), i, dtype=np.int64) for i, sp in enumerate(spans)]),
+        "start": stacked[:, 0].copy(),
+        "end": stacked[:, 1].copy(),
+        "strings": [docs[i].text[a:b] for i, sp in enumerate(spans) for a, b in sp.tolist()],
+    }

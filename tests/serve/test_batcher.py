@@ -133,3 +133,26 @@ def test_cancelled_requests_are_skipped() -> None:
 
     assert asyncio.run(go()) == ("k", ["KEPT"])
     assert calls == [[["kept"]]]
+
+
+def test_under_load_the_worker_waits_for_company_but_light_traffic_does_not() -> None:
+    calls, run = recorder()
+
+    async def go() -> tuple[float, float]:
+        b = DynamicBatcher(run, max_wait_s=0.2)
+        b.start()
+        t0 = asyncio.get_running_loop().time()
+        await b.submit("k", ["alone"], 1)  # nothing ran before: no waiting
+        alone = asyncio.get_running_loop().time() - t0
+        await asyncio.gather(*(b.submit("k", [str(i)], 1) for i in range(4)))  # a batch of 4: now "under load"
+        first = asyncio.ensure_future(b.submit("k", ["a"], 1))
+        await asyncio.sleep(0.05)
+        rest = [asyncio.ensure_future(b.submit("k", [x], 1)) for x in "bcd"]  # arrive within max_wait
+        await asyncio.gather(first, *rest)
+        waited = asyncio.get_running_loop().time() - t0
+        await b.stop()
+        return alone, waited
+
+    alone, _ = asyncio.run(go())
+    assert alone < 0.1
+    assert calls[-1] == [["a"], ["b"], ["c"], ["d"]]  # the late three joined the first one's batch

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -90,6 +91,33 @@ class BodyLimit:
             await too_big(scope, receive, send)
 
 
+class Observe:
+    """Count requests by route and status and time them (pure ASGI: no per-request task or body copy)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def watch(reply: Message) -> None:
+            nonlocal status
+            if reply["type"] == "http.response.start":
+                status = reply["status"]
+            await send(reply)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")  # the router writes the matched route here
+            self.metrics.requests.labels(path, str(status)).inc()
+            self.metrics.latency.labels(path).observe(time.perf_counter() - started)
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -166,17 +194,8 @@ def create_app(settings: ServerSettings | None = None, embedders: dict[str, Embe
             allow_headers=["Authorization", "Content-Type"],
         )
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        metrics.requests.labels(path, str(response.status_code)).inc()
-        metrics.latency.labels(path).observe(time.perf_counter() - started)
-        return response
-
-    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)  # type: ignore[arg-type]
+    app.add_middleware(Observe, metrics=metrics)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)  # type: ignore[arg-type]  # outermost
     _install_error_handlers(app)
 
     async def authorized(request: Request) -> None:
@@ -224,18 +243,15 @@ def create_app(settings: ServerSettings | None = None, embedders: dict[str, Embe
     def hashable(v: Any) -> Hashable:
         return tuple(v) if isinstance(v, list) else v
 
-    def items(share: Share, encoding: str, dtype: str) -> dict[int, list[s.Item]]:
-        rows = share.rows()
-        vecs = encode_rows(share.result.vectors[rows], encoding, dtype)
-        out: dict[int, list[s.Item]] = {}
-        for r, v in zip(rows.tolist(), vecs, strict=True):
-            res = share.result
-            out.setdefault(int(res.text_index[r]) - share.lo, []).append(
-                s.Item(start=int(res.start[r]), end=int(res.end[r]), text=res.strings[r], vector=v)
-            )
+    def items(share: Share, encoding: str, dtype: str) -> dict[int, list[dict[str, Any]]]:
+        """This request's rows grouped by its own text index."""
+        out: dict[int, list[dict[str, Any]]] = {}
+        res = share.result
+        for r, item in zip(share.rows().tolist(), _rows(share, encoding, dtype), strict=True):
+            out.setdefault(int(res.text_index[r]) - share.lo, []).append(item)
         return out
 
-    async def embed_level(level: str, req: s.TextsRequest, pooling: str) -> s.ItemsResponse:
+    async def embed_level(level: str, req: s.TextsRequest, pooling: str) -> dict[str, Any]:
         name, emb = pick(req.model)
         check_limits(req.texts)
         make_documents(req.texts)  # refuse bad texts before they join a batch
@@ -243,36 +259,33 @@ def create_app(settings: ServerSettings | None = None, embedders: dict[str, Embe
         key = (level, hashable(req.layers), hashable(req.layer_pooling), pooling)
         share = await submit(name, key, list(req.texts))
         grouped = items(share, req.encoding_format, req.dtype)
-        return s.ItemsResponse(
-            model=name,
-            layers=sel.describe(),
-            pooling=pooling,
-            dim=share.result.dim,
-            data=[s.TextItems(index=i, items=grouped.get(i, [])) for i in range(len(req.texts))],
-        )
+        data = [{"index": i, "items": grouped.get(i, [])} for i in range(len(req.texts))]
+        return {"model": name, "layers": sel.describe(), "pooling": pooling, "dim": share.result.dim, "data": data}
 
     deps = [Depends(authorized)]
 
+    # Routes return serialized JSON directly: the response models document the shapes (OpenAPI), and
+    # re-validating thousands of floats per response would cost more than the rest of the request.
+
     @app.post("/embed/tokens", response_model=s.ItemsResponse, dependencies=deps, tags=["embed"])
-    async def embed_tokens(req: s.TextsRequest) -> s.ItemsResponse:
+    async def embed_tokens(req: s.TextsRequest) -> Response:
         """One vector per subword token of each text, with character offsets."""
-        return await embed_level("token", req, "")
+        return _json(await embed_level("token", req, ""))
 
     @app.post("/embed/words", response_model=s.ItemsResponse, dependencies=deps, tags=["embed"])
-    async def embed_words(req: s.WordsRequest) -> s.ItemsResponse:
+    async def embed_words(req: s.WordsRequest) -> Response:
         """One vector per word of each text, with character offsets."""
-        return await embed_level("word", req, req.subword_pooling)
+        return _json(await embed_level("word", req, req.subword_pooling))
 
     @app.post("/embed/sentences", response_model=s.VectorsResponse, dependencies=deps, tags=["embed"])
-    async def embed_sentences(req: s.SentencesRequest) -> s.VectorsResponse:
+    async def embed_sentences(req: s.SentencesRequest) -> Response:
         """One vector per text."""
         out = await embed_level("sentence", req, req.pooling)
-        return s.VectorsResponse(
-            model=out.model, layers=out.layers, pooling=out.pooling, dim=out.dim, data=[t.items[0] for t in out.data]
-        )
+        out["data"] = [t["items"][0] for t in out["data"]]
+        return _json(out)
 
     @app.post("/embed/spans", response_model=s.VectorsResponse, dependencies=deps, tags=["embed"])
-    async def embed_spans(req: s.SpansRequest) -> s.VectorsResponse:
+    async def embed_spans(req: s.SpansRequest) -> Response:
         """One vector per (text, start, end) span; spans must start and end on word boundaries."""
         name, emb = pick(req.model)
         check_limits([sp.text for sp in req.spans])
@@ -281,9 +294,15 @@ def create_app(settings: ServerSettings | None = None, embedders: dict[str, Embe
         sel = resolve_layer_selection(req.layers, req.layer_pooling, emb.info.num_layers)  # type: ignore[arg-type]
         key = ("span", hashable(req.layers), hashable(req.layer_pooling), req.subword_pooling)
         share = await submit(name, key, [(sp.text, sp.start, sp.end) for sp in req.spans])
-        rows = _span_rows(share, req.encoding_format, req.dtype)
-        return s.VectorsResponse(
-            model=name, layers=sel.describe(), pooling=req.subword_pooling, dim=share.result.dim, data=rows
+        rows = _rows(share, req.encoding_format, req.dtype)
+        return _json(
+            {
+                "model": name,
+                "layers": sel.describe(),
+                "pooling": req.subword_pooling,
+                "dim": share.result.dim,
+                "data": rows,
+            }
         )
 
     @app.post("/compare", response_model=s.CompareResponse, dependencies=deps, tags=["embed"])
@@ -305,7 +324,7 @@ def create_app(settings: ServerSettings | None = None, embedders: dict[str, Embe
         )
 
     @app.post("/v1/embeddings", response_model=s.OpenAIEmbeddingResponse, dependencies=deps, tags=["openai"])
-    async def openai_embeddings(req: s.OpenAIEmbeddingRequest) -> s.OpenAIEmbeddingResponse:
+    async def openai_embeddings(req: s.OpenAIEmbeddingRequest) -> Response:
         """OpenAI-compatible sentence embeddings (the official openai client works unchanged)."""
         name, emb = pick(req.model)
         texts = [req.input] if isinstance(req.input, str) else req.input
@@ -332,11 +351,9 @@ def create_app(settings: ServerSettings | None = None, embedders: dict[str, Embe
         if settings.openai_normalize:
             vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         encoded = encode_rows(vectors, req.encoding_format, "float32")
-        return s.OpenAIEmbeddingResponse(
-            data=[s.OpenAIEmbedding(embedding=v, index=i) for i, v in enumerate(encoded)],
-            model=name,
-            usage=s.OpenAIUsage(prompt_tokens=share.n_tokens, total_tokens=share.n_tokens),
-        )
+        data = [{"object": "embedding", "embedding": v, "index": i} for i, v in enumerate(encoded)]
+        usage = {"prompt_tokens": share.n_tokens, "total_tokens": share.n_tokens}
+        return _json({"object": "list", "data": data, "model": name, "usage": usage})
 
     @app.get("/models", response_model=s.ModelList, dependencies=deps, tags=["info"])
     @app.get("/v1/models", response_model=s.ModelList, dependencies=deps, include_in_schema=False)
@@ -372,14 +389,19 @@ def _queue_depth(batcher: DynamicBatcher) -> Callable[[], float]:
     return lambda: float(batcher.queued_texts)
 
 
-def _span_rows(share: Share, encoding: str, dtype: str) -> list[s.Item]:
+def _rows(share: Share, encoding: str, dtype: str) -> list[dict[str, Any]]:
+    """One {start, end, text, vector} per row of this request's share of a batch."""
     rows = share.rows()
     res = share.result
     vecs = encode_rows(res.vectors[rows], encoding, dtype)
     return [
-        s.Item(start=int(res.start[r]), end=int(res.end[r]), text=res.strings[r], vector=v)
+        {"start": int(res.start[r]), "end": int(res.end[r]), "text": res.strings[r], "vector": v}
         for r, v in zip(rows.tolist(), vecs, strict=True)
     ]
+
+
+def _json(payload: dict[str, Any]) -> Response:
+    return Response(json.dumps(payload, separators=(",", ":"), ensure_ascii=False), media_type="application/json")
 
 
 def _install_error_handlers(app: FastAPI) -> None:

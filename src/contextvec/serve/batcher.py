@@ -126,14 +126,25 @@ class DynamicBatcher:
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            if self.enabled and self.max_wait_s > 0:
-                # let concurrent requests arrive, but never hold the oldest one longer than max_wait
-                wait = self._jobs[0].enqueued + self.max_wait_s - time.perf_counter()
-                if wait > 0 and sum(len(j.payload) for j in self._jobs) < self.max_batch_texts:
-                    await asyncio.sleep(wait)
+            if self.enabled and self.max_wait_s > 0 and self.stats.last_batch_jobs > 1:
+                await self._wait_for_company()
             batch = self._take_batch()
             if batch:
                 await self._execute(batch)
+
+    async def _wait_for_company(self) -> None:
+        """Under load (the last batch served several requests), wait until as many requests are queued as the
+        last batch had, but never hold the oldest request more than max_wait. Light traffic never waits."""
+        deadline = self._jobs[0].enqueued + self.max_wait_s
+        while len(self._jobs) < self.stats.last_batch_jobs:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                return
+            self._wakeup.clear()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), left)
+            except TimeoutError:
+                return
 
     async def _execute(self, batch: list[Job]) -> None:
         started = time.perf_counter()

@@ -26,7 +26,12 @@ class ServerSettings(BaseSettings):
     batching: bool = Field(default=True, description="coalesce concurrent requests into shared forward passes")
     max_batch_texts: int = Field(default=256, ge=1, description="texts per coalesced forward call")
     max_batch_tokens: int = Field(default=16384, ge=1, description="tokens per coalesced forward call")
-    max_wait_ms: float = Field(default=5.0, ge=0, description="how long a batch waits for more requests")
+    max_wait_ms: float = Field(
+        default=10.0,
+        ge=0,
+        description="under load, how long a batch may wait for as many requests as the last batch had "
+        "(light traffic never waits)",
+    )
     max_queue_texts: int = Field(default=4096, ge=1, description="texts waiting at most; beyond: HTTP 429")
     max_texts_per_request: int = Field(default=512, ge=1, description="texts (or spans) in one request")
     max_chars_per_text: int = Field(default=200_000, ge=1, description="characters in one text")
