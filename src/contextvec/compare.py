@@ -12,6 +12,7 @@ from contextvec.embedder import Embedder
 from contextvec.errors import InvalidInputError, SpanError
 from contextvec.options import LayerPoolingArg, LayersArg, SubwordPooling
 from contextvec.results import SpanEmbeddings, cosine_matrix
+from contextvec.static.embedder import StaticEmbedder
 from contextvec.text import make_document, split_words
 
 
@@ -40,7 +41,7 @@ def find_word(text: str, word: str, occurrence: int = 1, *, index: int = 0) -> t
 
 
 def compare_word(
-    embedder: Embedder,
+    embedder: Embedder | StaticEmbedder,
     texts: Sequence[str],
     word: str,
     *,

@@ -1,0 +1,146 @@
+"""Reading and writing static vector files: word2vec text (with an "N D" header), GloVe text (no header),
+word2vec binary, and contextvec's own .npy + vocabulary pair (memory-mapped). Bad files fail with the file
+and line (or byte offset) and what to do."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from contextvec.errors import InputFileError
+from contextvec.static.vectors import StaticVectors
+
+FileFormat = Literal["auto", "word2vec", "glove", "word2vec-binary", "npy"]
+
+
+def detect(path: Path) -> Literal["word2vec", "glove", "word2vec-binary", "npy"]:
+    if path.is_dir() or path.suffix == ".npy":
+        return "npy"
+    if path.suffix == ".bin":
+        return "word2vec-binary"
+    with path.open("rb") as fh:
+        first = fh.readline(4096)
+    parts = first.split()
+    if len(parts) == 2 and all(p.isdigit() for p in parts):
+        return "word2vec"
+    return "glove"
+
+
+def load_vectors(path: str | Path, fmt: FileFormat = "auto", *, lowercase: bool = False) -> StaticVectors:
+    """Load a vector file; `fmt="auto"` guesses from the name and the first line."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise InputFileError(f"vector file {str(p)!r} does not exist.")
+    kind = detect(p) if fmt == "auto" else fmt
+    if kind == "npy":
+        return _load_npy(p, lowercase)
+    if kind == "word2vec-binary":
+        return _load_binary(p, lowercase)
+    return _load_text(p, header=kind == "word2vec", lowercase=lowercase)
+
+
+def _load_text(path: Path, *, header: bool, lowercase: bool) -> StaticVectors:
+    words: list[str] = []
+    rows: list[np.ndarray] = []
+    dim: int | None = None
+    expected: int | None = None
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as exc:
+                raise InputFileError(
+                    f"{path}:{number}: not valid UTF-8 (byte {exc.start}); re-encode the file as UTF-8."
+                ) from None
+            if header and number == 1:
+                parts = line.split()
+                if len(parts) != 2 or not all(x.isdigit() for x in parts):
+                    raise InputFileError(f"{path}:1: a word2vec text file starts with 'COUNT DIM', got {line[:60]!r}.")
+                expected, dim = int(parts[0]), int(parts[1])
+                continue
+            if not line.strip():
+                continue
+            word, _, rest = line.rstrip().partition(" ")
+            try:
+                values = np.array(rest.split(" "), dtype=np.float32)
+            except ValueError:
+                raise InputFileError(
+                    f"{path}:{number}: the vector of {word!r} has a value that is not a number."
+                ) from None
+            if dim is None:
+                dim = len(values)
+            if len(values) != dim:
+                raise InputFileError(
+                    f"{path}:{number}: {word!r} has {len(values)} values, expected {dim}"
+                    f"{' (from the header)' if header else ' (from the first line)'}; the file is cut or mixed."
+                )
+            words.append(word)
+            rows.append(values)
+    if not rows:
+        raise InputFileError(f"{path}: no vectors in the file.")
+    if expected is not None and expected != len(rows):
+        raise InputFileError(
+            f"{path}: the header promises {expected} vectors but the file has {len(rows)}; it may be truncated."
+        )
+    return StaticVectors(words, np.stack(rows), name=path.name, lowercase=lowercase)
+
+
+def _load_binary(path: Path, lowercase: bool) -> StaticVectors:
+    data = path.read_bytes()
+    buf = io.BytesIO(data)
+    head = buf.readline().split()
+    if len(head) != 2 or not all(x.isdigit() for x in head):
+        raise InputFileError(f"{path}:1: a word2vec binary file starts with 'COUNT DIM\\n'.")
+    count, dim = int(head[0]), int(head[1])
+    words: list[str] = []
+    matrix = np.empty((count, dim), dtype=np.float32)
+    for i in range(count):
+        start = buf.tell()
+        chars = bytearray()
+        while (ch := buf.read(1)) not in (b" ", b""):
+            if ch != b"\n":
+                chars += ch
+        raw = buf.read(4 * dim)
+        if len(raw) < 4 * dim:
+            raise InputFileError(
+                f"{path}: truncated at vector {i + 1} of {count} (byte {start}); the file is incomplete."
+            )
+        try:
+            words.append(chars.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise InputFileError(f"{path}: the word of vector {i + 1} (byte {start}) is not valid UTF-8.") from None
+        matrix[i] = np.frombuffer(raw, dtype="<f4")
+    return StaticVectors(words, matrix, name=path.name, lowercase=lowercase)
+
+
+def _load_npy(path: Path, lowercase: bool) -> StaticVectors:
+    folder = path if path.is_dir() else path.parent
+    npy = path if path.suffix == ".npy" else folder / "vectors.npy"
+    vocab = folder / "vocab.txt"
+    if not npy.is_file() or not vocab.is_file():
+        raise InputFileError(f"{folder}: a contextvec vector folder holds vectors.npy and vocab.txt.")
+    matrix = np.load(npy, mmap_mode="r")
+    words = vocab.read_text(encoding="utf-8").splitlines()
+    return StaticVectors(words, matrix, name=folder.name, lowercase=lowercase)
+
+
+def save_vectors(vectors: StaticVectors, path: str | Path, fmt: Literal["word2vec", "word2vec-binary", "npy"]) -> Path:
+    """Write vectors as word2vec text, word2vec binary, or a folder with vectors.npy + vocab.txt."""
+    p = Path(path)
+    if fmt == "npy":
+        p.mkdir(parents=True, exist_ok=True)
+        np.save(p / "vectors.npy", np.asarray(vectors.matrix, dtype=np.float32))
+        (p / "vocab.txt").write_text("\n".join(vectors.words) + "\n", encoding="utf-8")
+        return p
+    matrix = np.asarray(vectors.matrix, dtype=np.float32)
+    with p.open("wb") as fh:
+        fh.write(f"{len(vectors.words)} {vectors.dim}\n".encode())
+        for word, row in zip(vectors.words, matrix, strict=True):
+            if fmt == "word2vec":
+                fh.write((word + " " + " ".join(f"{x:.6g}" for x in row) + "\n").encode("utf-8"))
+            else:
+                fh.write(word.encode("utf-8") + b" " + row.astype("<f4").tobytes() + b"\n")
+    return p
