@@ -311,6 +311,16 @@ def serve(
     uvicorn.run(application, host=settings.host, port=settings.port, timeout_graceful_shutdown=30, log_level="warning")
 
 
+def _register_subcommands() -> None:
+    from contextvec.cli_static import eval_app, static_app
+
+    app.add_typer(static_app, name="static")
+    app.add_typer(eval_app, name="eval")
+
+
+_register_subcommands()
+
+
 def main() -> None:
     app()
 

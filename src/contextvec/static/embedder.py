@@ -47,17 +47,17 @@ class StaticEmbedder:
     def __repr__(self) -> str:
         return f"StaticEmbedder({self.model_id!r}, words={len(self.vectors.words)}, dim={self.vectors.dim})"
 
-    def _known(self, doc: Document, first: int = 0, last: int | None = None) -> tuple[list[int], list[int]]:
-        """Rows of the known words among words first..last of doc, and the indices of those words."""
-        rows, idx = [], []
+    def _known(self, doc: Document, first: int = 0, last: int | None = None) -> tuple[list[F32], list[int]]:
+        """Vectors of the words among first..last of doc that have one, and the indices of those words."""
+        vecs, idx = [], []
         end = len(doc.words) - 1 if last is None else last
         for w in range(first, end + 1):
             s, e = doc.words[w]
-            r = self.vectors.row(doc.text[s:e])
-            if r is not None:
-                rows.append(r)
+            v = self.vectors.lookup(doc.text[s:e])
+            if v is not None:
+                vecs.append(v)
                 idx.append(w)
-        return rows, idx
+        return vecs, idx
 
     @strict_options
     def embed_words(
@@ -74,14 +74,14 @@ class StaticEmbedder:
         docs = make_documents(texts)
         vecs, ti, starts, ends, strings, dropped = [], [], [], [], [], []
         for i, doc in enumerate(docs):
-            rows, idx = self._known(doc)
+            found, idx = self._known(doc)
             known = set(idx)
             for w, (s, e) in enumerate(doc.words.tolist()):
                 if w not in known:
                     dropped.append((i, s, e))
-            for r, w in zip(rows, idx, strict=True):
+            for v, w in zip(found, idx, strict=True):
                 s, e = doc.words[w].tolist()
-                vecs.append(np.asarray(self.vectors.matrix[r], dtype=np.float32))
+                vecs.append(v)
                 ti.append(i)
                 starts.append(s)
                 ends.append(e)
@@ -127,7 +127,7 @@ class StaticEmbedder:
                     f"span {k} {item[0][item[1] : item[2]]!r} has no word in the vocabulary of {self.model_id}, "
                     "so it has no static vector."
                 )
-            rows.append(np.asarray(self.vectors.matrix[known], dtype=np.float32).mean(axis=0))
+            rows.append(np.mean(known, axis=0, dtype=np.float32))
         return SpanEmbeddings(
             level="span",
             vectors=np.stack(rows),
@@ -153,7 +153,7 @@ class StaticEmbedder:
             known, _ = self._known(doc)
             if not known:
                 raise InvalidInputError(f"text {i} has no word in the vocabulary of {self.model_id}.")
-            m = np.asarray(self.vectors.matrix[known], dtype=np.float32)
+            m = np.stack(known)  # (W, D)
             rows.append(m.mean(axis=0) if pooling == "mean" else m.max(axis=0))
         return SentenceEmbeddings(
             level="sentence",

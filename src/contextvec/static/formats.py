@@ -124,7 +124,22 @@ def _load_npy(path: Path, lowercase: bool) -> StaticVectors:
         raise InputFileError(f"{folder}: a contextvec vector folder holds vectors.npy and vocab.txt.")
     matrix = np.load(npy, mmap_mode="r")
     words = vocab.read_text(encoding="utf-8").splitlines()
-    return StaticVectors(words, matrix, name=folder.name, lowercase=lowercase)
+    fallback = None
+    if (folder / "gensim.kv").is_file():  # saved by contextvec's trainers: fastText keeps its n-gram vectors
+        from gensim.models import KeyedVectors
+        from gensim.models.fasttext import FastTextKeyedVectors
+
+        kv = KeyedVectors.load(str(folder / "gensim.kv"), mmap="r")
+        if isinstance(kv, FastTextKeyedVectors):
+
+            def fallback(word: str) -> np.ndarray | None:
+                try:
+                    return np.asarray(kv.get_vector(word), dtype=np.float32)
+                except KeyError:
+                    return None
+
+    lower = lowercase or (folder / "LOWERCASE").is_file()
+    return StaticVectors(words, matrix, name=folder.name, lowercase=lower, fallback=fallback)
 
 
 def save_vectors(vectors: StaticVectors, path: str | Path, fmt: Literal["word2vec", "word2vec-binary", "npy"]) -> Path:
@@ -134,6 +149,8 @@ def save_vectors(vectors: StaticVectors, path: str | Path, fmt: Literal["word2ve
         p.mkdir(parents=True, exist_ok=True)
         np.save(p / "vectors.npy", np.asarray(vectors.matrix, dtype=np.float32))
         (p / "vocab.txt").write_text("\n".join(vectors.words) + "\n", encoding="utf-8")
+        if vectors.lowercase:
+            (p / "LOWERCASE").write_text("lookups lowercase the word first\n")
         return p
     matrix = np.asarray(vectors.matrix, dtype=np.float32)
     with p.open("wb") as fh:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +25,8 @@ class StaticVectors:
     matrix: F32  # (V, D)
     name: str
     lowercase: bool = False
+    # vectors for out-of-vocabulary words where the model can build them (fastText: from character n-grams)
+    fallback: Callable[[str], F32 | None] | None = field(default=None, repr=False, compare=False)
     index: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -46,11 +48,18 @@ class StaticVectors:
         """The word's row, or None when it has no vector."""
         return self.index.get(self.key(word))
 
-    def vector(self, word: str) -> F32:
+    def lookup(self, word: str) -> F32 | None:
+        """The word's vector, or None when the model has none (never a zero vector)."""
         r = self.row(word)
-        if r is None:
+        if r is not None:
+            return np.asarray(self.matrix[r], dtype=np.float32)
+        return self.fallback(self.key(word)) if self.fallback is not None else None
+
+    def vector(self, word: str) -> F32:
+        v = self.lookup(word)
+        if v is None:
             raise InvalidInputError(f"{word!r} is not in the vocabulary of {self.name} ({len(self.words)} words).")
-        return np.asarray(self.matrix[r], dtype=np.float32)
+        return v
 
     def similarity(self, a: str, b: str) -> float:
         va, vb = self.vector(a), self.vector(b)
@@ -81,12 +90,9 @@ class StaticVectors:
 
     def analogy(self, a: str, b: str, c: str, k: int = 1) -> list[tuple[str, float]]:
         """a is to b as c is to ? (3CosAdd over unit vectors: b - a + c), excluding the three inputs."""
-        unit = self._unit()
-        vec = sum(sign * unit[self._row_or_raise(w)] for sign, w in ((-1, a), (1, b), (1, c)))
-        return self.nearest(np.asarray(vec, dtype=np.float32), k, exclude=[a, b, c])
 
-    def _row_or_raise(self, word: str) -> int:
-        r = self.row(word)
-        if r is None:
-            raise InvalidInputError(f"{word!r} is not in the vocabulary of {self.name}.")
-        return r
+        def unit(w: str) -> F32:
+            v = self.vector(w)
+            return v / max(float(np.linalg.norm(v)), 1e-12)
+
+        return self.nearest(unit(b) - unit(a) + unit(c), k, exclude=[a, b, c])

@@ -1,0 +1,105 @@
+"""`contextvec static train ...` and `contextvec eval wordsim`: training and scoring static embeddings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, cast
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from contextvec.errors import ContextvecError
+
+static_app = typer.Typer(
+    help="Static embeddings: train word2vec, fastText or PCA/LSA on your corpus.", no_args_is_help=True
+)
+eval_app = typer.Typer(help="Evaluate vectors on public data.", no_args_is_help=True)
+out = Console()
+err = Console(stderr=True)
+
+CorpusArg = Annotated[Path, typer.Argument(help="corpus: a UTF-8 text file, one text per line")]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="a .txt/.vec (word2vec text), .bin (binary) or a folder")]
+
+
+def _fail(exc: ContextvecError) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=2)
+
+
+def _save(vectors: Any, model: Any, path: Path) -> None:
+    from contextvec.static.formats import save_vectors
+
+    if path.suffix in {".txt", ".vec"}:
+        save_vectors(vectors, path, "word2vec")
+    elif path.suffix == ".bin":
+        save_vectors(vectors, path, "word2vec-binary")
+    else:
+        save_vectors(vectors, path, "npy")
+        if model is not None:
+            model.wv.save(str(path / "gensim.kv"))  # gensim's own format (fastText keeps its n-grams)
+    err.print(f"wrote {len(vectors.words)} words x {vectors.dim} to {path}", highlight=False)
+
+
+@static_app.command("train")
+def train(
+    algorithm: Annotated[str, typer.Argument(help="word2vec | fasttext | pca")],
+    corpus: CorpusArg,
+    output: OutOpt,
+    dim: Annotated[int, typer.Option(help="vector size")] = 100,
+    window: Annotated[int, typer.Option(help="context window (pca: 0 = word-document matrix)")] = 5,
+    min_count: Annotated[int, typer.Option(help="ignore words rarer than this")] = 5,
+    epochs: Annotated[int, typer.Option(help="passes over the corpus (word2vec, fasttext)")] = 5,
+    cbow: Annotated[bool, typer.Option("--cbow/--skipgram", help="architecture (word2vec, fasttext)")] = False,
+    workers: Annotated[int, typer.Option(help="training threads")] = 2,
+    weighting: Annotated[str, typer.Option(help="pca: tfidf | count")] = "tfidf",
+    keep_case: Annotated[bool, typer.Option("--keep-case", help="do not lowercase the corpus")] = False,
+) -> None:
+    """Train static vectors on CORPUS and write them to --out."""
+    from contextvec.options import check_choice
+    from contextvec.static.corpus import CorpusWords
+    from contextvec.static.train import train_lsa, train_word2vec
+
+    try:
+        check_choice("algorithm", algorithm, ("word2vec", "fasttext", "pca"))
+        check_choice("weighting", weighting, ("tfidf", "count"))
+        words = CorpusWords(corpus, lowercase=not keep_case)
+        if algorithm == "pca":
+            vectors, model = (
+                train_lsa(words, dim=dim, weighting=cast(Any, weighting), min_count=min_count, window=window or None),
+                None,
+            )
+        else:
+            vectors, model = train_word2vec(
+                words,
+                algorithm=cast(Any, algorithm),
+                architecture="cbow" if cbow else "skipgram",
+                vector_size=dim,
+                window=window,
+                min_count=min_count,
+                epochs=epochs,
+                workers=workers,
+            )
+        _save(vectors, model, output)
+    except ContextvecError as exc:
+        raise _fail(exc) from None
+
+
+@eval_app.command("wordsim")
+def wordsim(
+    model: Annotated[str, typer.Option("--model", "-m", help="static vectors: glove-50d, a file or a folder")],
+    dataset: Annotated[list[str] | None, typer.Option(help="wordsim353, simlex999 or a TSV file")] = None,
+) -> None:
+    """Spearman correlation with human similarity ratings, and how many pairs the model covers."""
+    from contextvec.eval.wordsim import evaluate_similarity, load_pairs
+    from contextvec.static.packaged import load_static
+
+    try:
+        vectors = load_static(model)
+        results = [evaluate_similarity(vectors, load_pairs(d), d) for d in dataset or ["wordsim353", "simlex999"]]
+    except ContextvecError as exc:
+        raise _fail(exc) from None
+    table = Table(f"{vectors.name}", "Spearman", "pairs covered")
+    for r in results:
+        table.add_row(r.dataset, f"{r.spearman:.3f}", f"{r.covered}/{r.total}")
+    out.print(table)
