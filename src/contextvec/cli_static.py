@@ -43,8 +43,11 @@ def _save(vectors: Any, model: Any, path: Path) -> None:
 
 @static_app.command("train")
 def train(
-    algorithm: Annotated[str, typer.Argument(help="word2vec | fasttext | pca")],
-    corpus: CorpusArg,
+    algorithm: Annotated[str, typer.Argument(help="word2vec | fasttext | pca | task")],
+    corpus: Annotated[
+        Path,
+        typer.Argument(help="a UTF-8 text file, one text (task: one basket of items) per line; task also takes 'demo'"),
+    ],
     output: OutOpt,
     dim: Annotated[int, typer.Option(help="vector size")] = 100,
     window: Annotated[int, typer.Option(help="context window (pca: 0 = word-document matrix)")] = 5,
@@ -55,14 +58,23 @@ def train(
     weighting: Annotated[str, typer.Option(help="pca: tfidf | count")] = "tfidf",
     keep_case: Annotated[bool, typer.Option("--keep-case", help="do not lowercase the corpus")] = False,
 ) -> None:
-    """Train static vectors on CORPUS and write them to --out."""
+    """Train static vectors on CORPUS and write them to --out.
+
+    task: an embedding layer trained to predict a hidden item of each basket from the others (softmax output);
+    its rows are the item vectors. `contextvec static train task demo --out food/` uses the shipped demo data.
+    """
     from contextvec.options import check_choice
     from contextvec.static.corpus import CorpusWords
+    from contextvec.static.task import DEMO_FILE, read_baskets, train_task_embeddings
     from contextvec.static.train import train_lsa, train_word2vec
 
     try:
-        check_choice("algorithm", algorithm, ("word2vec", "fasttext", "pca"))
+        check_choice("algorithm", algorithm, ("word2vec", "fasttext", "pca", "task"))
         check_choice("weighting", weighting, ("tfidf", "count"))
+        if algorithm == "task":
+            baskets = read_baskets(DEMO_FILE if str(corpus) == "demo" else corpus)
+            _save(train_task_embeddings(baskets, dim=dim, epochs=epochs), None, output)
+            return
         words = CorpusWords(corpus, lowercase=not keep_case)
         if algorithm == "pca":
             vectors, model = (
