@@ -43,7 +43,7 @@ def _save(vectors: Any, model: Any, path: Path) -> None:
 
 @static_app.command("train")
 def train(
-    algorithm: Annotated[str, typer.Argument(help="word2vec | fasttext | pca | task")],
+    algorithm: Annotated[str, typer.Argument(help="word2vec | fasttext | pca | task | distill")],
     corpus: Annotated[
         Path,
         typer.Argument(help="a UTF-8 text file, one text (task: one basket of items) per line; task also takes 'demo'"),
@@ -57,11 +57,15 @@ def train(
     workers: Annotated[int, typer.Option(help="training threads")] = 2,
     weighting: Annotated[str, typer.Option(help="pca: tfidf | count")] = "tfidf",
     keep_case: Annotated[bool, typer.Option("--keep-case", help="do not lowercase the corpus")] = False,
+    model: Annotated[str, typer.Option("--model", "-m", help="distill: the contextual model")] = "minilm",
+    layers: Annotated[str, typer.Option(help="distill: the layer(s) whose vectors are averaged")] = "-1",
+    method: Annotated[str, typer.Option(help="distill: mean | pc1")] = "mean",
 ) -> None:
     """Train static vectors on CORPUS and write them to --out.
 
     task: an embedding layer trained to predict a hidden item of each basket from the others (softmax output);
     its rows are the item vectors. `contextvec static train task demo --out food/` uses the shipped demo data.
+    distill: each word's mean (or first principal component) of its contextual vectors from --model.
     """
     from contextvec.options import check_choice
     from contextvec.static.corpus import CorpusWords
@@ -69,20 +73,23 @@ def train(
     from contextvec.static.train import train_lsa, train_word2vec
 
     try:
-        check_choice("algorithm", algorithm, ("word2vec", "fasttext", "pca", "task"))
+        check_choice("algorithm", algorithm, ("word2vec", "fasttext", "pca", "task", "distill"))
         check_choice("weighting", weighting, ("tfidf", "count"))
         if algorithm == "task":
             baskets = read_baskets(DEMO_FILE if str(corpus) == "demo" else corpus)
             _save(train_task_embeddings(baskets, dim=dim, epochs=epochs), None, output)
             return
         words = CorpusWords(corpus, lowercase=not keep_case)
+        if algorithm == "distill":
+            _save(_distill(words, model, layers, method, min_count), None, output)
+            return
         if algorithm == "pca":
-            vectors, model = (
+            vectors, gensim_model = (
                 train_lsa(words, dim=dim, weighting=cast(Any, weighting), min_count=min_count, window=window or None),
                 None,
             )
         else:
-            vectors, model = train_word2vec(
+            vectors, gensim_model = train_word2vec(
                 words,
                 algorithm=cast(Any, algorithm),
                 architecture="cbow" if cbow else "skipgram",
@@ -92,9 +99,40 @@ def train(
                 epochs=epochs,
                 workers=workers,
             )
-        _save(vectors, model, output)
+        _save(vectors, gensim_model, output)
     except ContextvecError as exc:
         raise _fail(exc) from None
+
+
+def _distill(words: Any, model: str, layers: str, method: str, min_count: int) -> Any:
+    import sys
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from contextvec.embedder import Embedder
+    from contextvec.options import check_choice
+    from contextvec.static.distill import distill
+
+    check_choice("method", method, ("mean", "pc1"))
+    embedder = Embedder(model)
+    total = sum(1 for _ in words.texts())
+    with Progress(
+        TextColumn(f"distilling {model}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("texts"),
+        console=err,
+        disable=not sys.stderr.isatty(),
+    ) as bar:
+        task = bar.add_task("distill", total=total)
+        return distill(
+            embedder,
+            words,
+            layers=layers,
+            method=cast(Any, method),
+            min_count=min_count,
+            on_progress=lambda n: bar.advance(task, n),
+        )
 
 
 @eval_app.command("wordsim")

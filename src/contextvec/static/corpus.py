@@ -33,6 +33,13 @@ class CorpusWords:
         else:
             yield from self.source
 
+    def texts(self) -> Iterator[str]:
+        """The non-blank lines themselves (for models that read raw text, such as a contextual Embedder)."""
+        for line in self._lines():
+            text = line.rstrip("\r\n")
+            if text.strip():
+                yield text
+
     def __iter__(self) -> Iterator[list[str]]:
         for line in self._lines():
             words = [line[s:e] for s, e in split_words(line).tolist()]
