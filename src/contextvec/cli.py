@@ -74,14 +74,19 @@ def compare(
 ) -> None:
     """Cosine similarity of WORD's vectors across TEXTS (e.g. 'bank' by a river vs. a loan).
 
-    With a static model (--model glove-50d, or --versus glove-50d) every use of a word gets the same vector,
-    so its cosines are 1.0: the contrast that contextual vectors exist for.
+    With a static model every use of a word gets the same vector, so its cosines are 1.0: the contrast that
+    contextual vectors exist for. --model glove-50d shows it next to minilm; --versus picks any second model.
     """
     from contextvec.compare import compare_word
 
     results = []
     try:
-        for name in [model] if versus is None else [model, versus]:
+        from contextvec.static.packaged import is_static
+
+        names = [model] if versus is None else [model, versus]
+        if versus is None and is_static(model):
+            names = ["minilm", model]  # a static model is shown next to the default contextual one
+        for name in names:
             embedder = _load(name)
             static = not hasattr(embedder, "backend")  # static vectors have no layers or subwords
             opts: dict[str, Any] = (
@@ -108,7 +113,7 @@ def compare(
             }
             for r in results
         ]
-        out.print_json(json.dumps(payload[0] if versus is None else payload))
+        out.print_json(json.dumps(payload[0] if len(payload) == 1 else payload))
         return
     out.print(f"[bold]{word!r}[/] in {len(texts)} texts", highlight=False)
     for i, (t, s, e) in enumerate(zip(texts, first.spans.start, first.spans.end, strict=True), start=1):

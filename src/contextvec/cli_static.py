@@ -55,7 +55,7 @@ def train(
     epochs: Annotated[int, typer.Option(help="passes over the corpus (word2vec, fasttext)")] = 5,
     cbow: Annotated[bool, typer.Option("--cbow/--skipgram", help="architecture (word2vec, fasttext)")] = False,
     workers: Annotated[int, typer.Option(help="training threads")] = 2,
-    weighting: Annotated[str, typer.Option(help="pca: tfidf | count")] = "tfidf",
+    weighting: Annotated[str, typer.Option(help="pca: ppmi | tfidf | count")] = "ppmi",
     keep_case: Annotated[bool, typer.Option("--keep-case", help="do not lowercase the corpus")] = False,
     model: Annotated[str, typer.Option("--model", "-m", help="distill: the contextual model")] = "minilm",
     layers: Annotated[str, typer.Option(help="distill: the layer(s) whose vectors are averaged")] = "-1",
@@ -74,7 +74,7 @@ def train(
 
     try:
         check_choice("algorithm", algorithm, ("word2vec", "fasttext", "pca", "task", "distill"))
-        check_choice("weighting", weighting, ("tfidf", "count"))
+        check_choice("weighting", weighting, ("ppmi", "tfidf", "count"))
         if algorithm == "task":
             baskets = read_baskets(DEMO_FILE if str(corpus) == "demo" else corpus)
             _save(train_task_embeddings(baskets, dim=dim, epochs=epochs), None, output)

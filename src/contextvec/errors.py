@@ -40,3 +40,7 @@ class MissingExtraError(ContextvecError, ImportError):
 
 class InputFileError(ContextvecError, ValueError):
     """A malformed input file; the message names the file and line."""
+
+
+class DatasetNotFoundError(ContextvecError, LookupError):
+    """A public dataset that is not installed; the message names the command that installs it."""

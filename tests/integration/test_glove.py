@@ -38,3 +38,22 @@ def test_cli_shows_static_cosine_next_to_contextual() -> None:
     contextual, static = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
     assert static["model"] == "glove-50d" and static["cosine"][0][1] == 1.0
     assert contextual["model"] == "minilm" and contextual["cosine"][0][1] < 0.95
+
+
+def test_compare_with_a_static_model_shows_the_contextual_default_next_to_it() -> None:
+    texts = ["I deposited the check at the bank.", "We sat on the bank of the river."]
+    cmd = [
+        sys.executable,
+        "-m",
+        "contextvec.cli",
+        "compare",
+        *texts,
+        "--word",
+        "bank",
+        "--model",
+        "glove-50d",
+        "--json",
+    ]
+    rows = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    assert [r["model"] for r in rows] == ["minilm", "glove-50d"]
+    assert rows[1]["cosine"][0][1] == 1.0 and rows[0]["cosine"][0][1] < 1.0

@@ -86,3 +86,18 @@ def test_cli_distills_a_local_model(tmp_path: object, wordpiece_tokenizer: objec
     got = StaticEmbedder.load(str(out)).vectors
     assert got.words == expected.words
     np.testing.assert_allclose(got.matrix, expected.matrix, atol=1e-4)  # word2vec text keeps 6 digits
+
+
+def test_all_layers_in_one_pass_equal_one_layer_at_a_time(bert_embedder: Embedder) -> None:
+    from contextvec.static.distill import distill_layers
+
+    per_layer = distill_layers(bert_embedder, CorpusWords(TEXTS), vocabulary={"bank", "River"})
+    assert len(per_layer) == bert_embedder.info.num_layers + 1
+    for k, v in enumerate(per_layer):
+        assert sorted(v.words) == ["bank", "river"]  # only the vocabulary asked for
+        np.testing.assert_allclose(v.vector("bank"), _occurrences_at(bert_embedder, "bank", k).mean(0), atol=1e-5)
+
+
+def _occurrences_at(embedder: Embedder, word: str, layer: int) -> np.ndarray:
+    res = embedder.embed_words(TEXTS, layers=layer)
+    return res.vectors[[k for k, w in enumerate(res.strings) if w.lower() == word]]

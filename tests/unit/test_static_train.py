@@ -63,9 +63,9 @@ def test_fasttext_answers_unseen_words_from_ngrams_and_word2vec_does_not() -> No
     assert w2v.lookup("loans") is None
 
 
-@pytest.mark.parametrize("window", [None, 3])
-def test_lsa_learns_the_planted_topics(window: int | None) -> None:
-    vectors = train_lsa(CorpusWords(planted_corpus()), dim=4, min_count=1, window=window)
+@pytest.mark.parametrize(("window", "weighting"), [(None, "tfidf"), (3, "ppmi"), (3, "tfidf"), (3, "count")])
+def test_lsa_learns_the_planted_topics(window: int | None, weighting: str) -> None:
+    vectors = train_lsa(CorpusWords(planted_corpus()), dim=4, min_count=1, window=window, weighting=weighting)  # type: ignore[arg-type]
     assert vectors.dim == 4 and _within_minus_across(vectors) > 0.3
 
 

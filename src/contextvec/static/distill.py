@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -33,48 +34,105 @@ def distill(
     max_samples: int = 32,
     chunk_texts: int = 256,
     seed: int = 0,
+    vocabulary: Collection[str] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> StaticVectors:
-    """Average (or take the first PC of) every word's contextual vectors over the corpus."""
+    """Average (or take the first PC of) every word's contextual vectors over the corpus.
+
+    `vocabulary` restricts the words kept (e.g. to those an evaluation asks about), and with it the memory.
+    """
     if method not in ("mean", "pc1"):
         raise OptionError(f"method={method!r}: use 'mean' or 'pc1'.")
-    rng = random.Random(seed)
-    index: dict[str, int] = {}
-    sums: list[F32] = []
-    counts: list[int] = []
-    samples: list[list[F32]] = []
-    texts = corpus.texts()
-    while chunk := list(itertools.islice(texts, chunk_texts)):
-        res = embedder.embed_words(chunk, layers=layers)
-        for word, vec in zip(res.strings, res.vectors, strict=True):
-            key = word.lower() if corpus.lowercase else word
-            i = index.get(key)
-            if i is None:
-                i = index[key] = len(sums)
-                sums.append(np.zeros_like(vec))
-                counts.append(0)
-                samples.append([])
-            sums[i] += vec
-            counts[i] += 1
-            if method == "pc1":  # reservoir sampling: each occurrence kept with probability max_samples / count
-                if len(samples[i]) < max_samples:
-                    samples[i].append(vec.copy())
-                elif (j := rng.randrange(counts[i])) < max_samples:
-                    samples[i][j] = vec.copy()
-        if on_progress is not None:
-            on_progress(len(chunk))
-    keep = [w for w, i in index.items() if counts[i] >= min_count]
-    if not keep:
-        raise OptionError(f"no word occurs {min_count}+ times in the corpus; lower min_count or use more text.")
+    acc = _accumulate(
+        embedder, corpus, layers, "mean", method == "pc1", max_samples, chunk_texts, seed, vocabulary, on_progress
+    )
+    keep = acc.kept(min_count)
     rows = []
     for w in keep:
-        i = index[w]
-        mean = sums[i] / counts[i]
+        i = acc.index[w]
+        mean = acc.sums[i] / acc.counts[i]
         if method == "mean":
             rows.append(mean)
             continue
-        _, _, vt = np.linalg.svd(np.stack(samples[i]), full_matrices=False)  # (K, D) -> first right vector
+        _, _, vt = np.linalg.svd(np.stack(acc.samples[i]), full_matrices=False)  # (K, D) -> first right vector
         pc = vt[0] * (np.linalg.norm(mean) or 1.0)
         rows.append(pc if pc @ mean >= 0 else -pc)
     name = f"distilled-{embedder.model_id}-{method}"
     return StaticVectors(keep, np.stack(rows).astype(np.float32), name=name, lowercase=corpus.lowercase)
+
+
+def distill_layers(
+    embedder: Embedder,
+    corpus: CorpusWords,
+    *,
+    min_count: int = 1,
+    chunk_texts: int = 256,
+    vocabulary: Collection[str] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> list[StaticVectors]:
+    """Mean-distilled vectors for every layer 0..L at once (one pass: layers concatenated, then split)."""
+    acc = _accumulate(embedder, corpus, "all", "concat", False, 0, chunk_texts, 0, vocabulary, on_progress)
+    keep = acc.kept(min_count)
+    means = np.stack([acc.sums[acc.index[w]] / acc.counts[acc.index[w]] for w in keep])  # (V, (L+1) * D)
+    per_layer = np.split(means, embedder.info.num_layers + 1, axis=1)  # (L+1) x (V, D)
+    return [
+        StaticVectors(
+            keep, m.astype(np.float32), name=f"distilled-{embedder.model_id}-layer{k}", lowercase=corpus.lowercase
+        )
+        for k, m in enumerate(per_layer)
+    ]
+
+
+@dataclass
+class _Accumulator:
+    index: dict[str, int] = field(default_factory=dict)
+    sums: list[F32] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    samples: list[list[F32]] = field(default_factory=list)
+
+    def kept(self, min_count: int) -> list[str]:
+        keep = [w for w, i in self.index.items() if self.counts[i] >= min_count]
+        if not keep:
+            raise OptionError(f"no word occurs {min_count}+ times in the corpus; lower min_count or use more text.")
+        return keep
+
+
+def _accumulate(
+    embedder: Embedder,
+    corpus: CorpusWords,
+    layers: LayersArg,
+    layer_pooling: Literal["mean", "concat"],
+    sample: bool,
+    max_samples: int,
+    chunk_texts: int,
+    seed: int,
+    vocabulary: Collection[str] | None,
+    on_progress: Callable[[int], None] | None,
+) -> _Accumulator:
+    """Stream the corpus through embed_words, keeping a sum and count (and a reservoir sample) per word."""
+    rng = random.Random(seed)
+    wanted = None if vocabulary is None else {w.lower() if corpus.lowercase else w for w in vocabulary}
+    acc = _Accumulator()
+    texts = corpus.texts()
+    while chunk := list(itertools.islice(texts, chunk_texts)):
+        res = embedder.embed_words(chunk, layers=layers, layer_pooling=layer_pooling)
+        for word, vec in zip(res.strings, res.vectors, strict=True):
+            key = word.lower() if corpus.lowercase else word
+            if wanted is not None and key not in wanted:
+                continue
+            i = acc.index.get(key)
+            if i is None:
+                i = acc.index[key] = len(acc.sums)
+                acc.sums.append(np.zeros_like(vec))
+                acc.counts.append(0)
+                acc.samples.append([])
+            acc.sums[i] += vec
+            acc.counts[i] += 1
+            if sample:  # reservoir sampling: each occurrence kept with probability max_samples / count
+                if len(acc.samples[i]) < max_samples:
+                    acc.samples[i].append(vec.copy())
+                elif (j := rng.randrange(acc.counts[i])) < max_samples:
+                    acc.samples[i][j] = vec.copy()
+        if on_progress is not None:
+            on_progress(len(chunk))
+    return acc

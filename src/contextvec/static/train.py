@@ -82,15 +82,16 @@ def train_lsa(
     corpus: CorpusWords,
     *,
     dim: int = 100,
-    weighting: Literal["tfidf", "count"] = "tfidf",
+    weighting: Literal["ppmi", "tfidf", "count"] = "ppmi",
     min_count: int = 5,
     window: int | None = None,
     seed: int = 0,
 ) -> StaticVectors:
     """Word vectors from a reduced word-document (window=None) or word-context (window=k) matrix (LSA/PCA).
 
-    Each line of the corpus is a document. The matrix is weighted by TF-IDF or raw counts and reduced with a
-    truncated SVD; a word's vector is its row of U·S (the classic LSA word space).
+    Each line of the corpus is a document. The matrix is weighted by positive pointwise mutual information
+    (ppmi, the usual choice for word-context counts), TF-IDF (the classic LSA choice for word-document counts) or
+    raw counts, and reduced with a truncated SVD; a word's vector is its row of U·S.
     """
     from scipy import sparse
     from sklearn.decomposition import TruncatedSVD
@@ -122,9 +123,24 @@ def train_lsa(
     m.sum_duplicates()
     if weighting == "tfidf":
         m = TfidfTransformer().fit_transform(m)  # words play the part of documents, columns of terms
+    elif weighting == "ppmi":
+        m = _ppmi(m)
     k = min(dim, min(m.shape) - 1)
     if k < 1:
         raise OptionError("the corpus is too small for an SVD; use more text.")
     svd = TruncatedSVD(n_components=k, random_state=seed)
     vectors = np.asarray(svd.fit_transform(m), dtype=np.float32)  # (V, k) = U * S
     return StaticVectors(vocab, vectors, name=f"lsa-{weighting}", lowercase=corpus.lowercase)
+
+
+def _ppmi(m: Any) -> Any:
+    """max(0, log p(w, c) / (p(w) p(c))) for every non-zero cell of a sparse count matrix."""
+    coo = m.tocoo()
+    total = float(coo.data.sum())
+    row_p = np.asarray(m.sum(axis=1)).ravel() / total  # (V,)
+    col_p = np.asarray(m.sum(axis=0)).ravel() / total  # (C,)
+    pmi = np.log(coo.data / total / (row_p[coo.row] * col_p[coo.col]))
+    keep = pmi > 0
+    from scipy import sparse
+
+    return sparse.csr_matrix((pmi[keep].astype(np.float32), (coo.row[keep], coo.col[keep])), shape=m.shape)
