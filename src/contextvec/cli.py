@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Annotated, Any, cast
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from contextvec.cli_common import err, fail, out
 from contextvec.errors import ContextvecError
 from contextvec.options import LayerPoolingArg, LayerPoolingMode, Level, SentencePooling, SubwordPooling
 
@@ -21,8 +21,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
 
 ModelOpt = Annotated[str, typer.Option("--model", "-m", help="minilm | mpnet | smollm2 | a model folder | hub id")]
 LayersOpt = Annotated[str, typer.Option(help="layers: -1, '-4:', '0,6,12' or all (0 = embedding output)")]
@@ -38,11 +36,6 @@ def _layer_pooling(value: str) -> LayerPoolingArg:
         except ValueError:
             pass
     return cast(LayerPoolingMode, value)
-
-
-def _fail(exc: ContextvecError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
 
 
 def _load(model: str) -> Any:
@@ -100,7 +93,7 @@ def compare(
             )
             results.append(compare_word(embedder, texts, word, occurrence=occurrence, **opts))
     except ContextvecError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     first = results[0]
     if as_json:
         payload = [
@@ -145,7 +138,7 @@ def neighbors(
         emb = StaticEmbedder.load(model)
         hits = emb.most_similar(word, k)
     except ContextvecError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     table = Table(f"neighbours of {word!r} in {emb.model_id}", "cosine")
     for w, score in hits:
         table.add_row(w, f"{score:.4f}")
@@ -205,7 +198,7 @@ def embed(
                 on_progress=lambda n: bar.advance(task, n),
             )
     except ContextvecError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     err.print(f"wrote {rows} {level} vectors from {total} texts to {output}", highlight=False)
 
 
@@ -271,7 +264,7 @@ def serve(
     try:
         require_server_extra()
     except ContextvecError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     import uvicorn
     from pydantic import ValidationError
 
@@ -308,7 +301,7 @@ def serve(
     try:
         application = create_app(settings)
     except ContextvecError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     err.print(
         f"serving {', '.join(settings.models)} on http://{settings.host}:{settings.port} (docs at /docs)",
         highlight=False,

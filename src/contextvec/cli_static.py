@@ -6,25 +6,18 @@ from pathlib import Path
 from typing import Annotated, Any, cast
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from contextvec.cli_common import err, fail, out
 from contextvec.errors import ContextvecError
 
 static_app = typer.Typer(
     help="Static embeddings: train word2vec, fastText or PCA/LSA on your corpus.", no_args_is_help=True
 )
 eval_app = typer.Typer(help="Evaluate vectors on public data.", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
 
 CorpusArg = Annotated[Path, typer.Argument(help="corpus: a UTF-8 text file, one text per line")]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="a .txt/.vec (word2vec text), .bin (binary) or a folder")]
-
-
-def _fail(exc: ContextvecError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
 
 
 def _save(vectors: Any, model: Any, path: Path) -> None:
@@ -101,7 +94,7 @@ def train(
             )
         _save(vectors, gensim_model, output)
     except ContextvecError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
 
 
 def _distill(words: Any, model: str, layers: str, method: str, min_count: int) -> Any:
@@ -148,7 +141,7 @@ def wordsim(
         vectors = load_static(model)
         results = [evaluate_similarity(vectors, load_pairs(d), d) for d in dataset or ["wordsim353", "simlex999"]]
     except ContextvecError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     table = Table(f"{vectors.name}", "Spearman", "pairs covered")
     for r in results:
         table.add_row(r.dataset, f"{r.spearman:.3f}", f"{r.covered}/{r.total}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -20,40 +21,22 @@ def test_glove_loads_memory_mapped_and_behaves_like_glove() -> None:
     assert "france" in [w for w, _ in glove.most_similar("paris", 5)]
 
 
+TEXTS = ["I deposited the check at the bank.", "We sat on the bank of the river."]
+
+
+def _compare(*options: str) -> Any:
+    """Run `contextvec compare` on TEXTS for "bank" and return its JSON."""
+    cmd = [sys.executable, "-m", "contextvec.cli", "compare", *TEXTS, "--word", "bank", "--json", *options]
+    return json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+
+
 def test_cli_shows_static_cosine_next_to_contextual() -> None:
-    texts = ["I deposited the check at the bank.", "We sat on the bank of the river."]
-    cmd = [
-        sys.executable,
-        "-m",
-        "contextvec.cli",
-        "compare",
-        *texts,
-        "--word",
-        "bank",
-        "--layers=-4:",
-        "--versus",
-        "glove-50d",
-        "--json",
-    ]
-    contextual, static = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    contextual, static = _compare("--layers=-4:", "--versus", "glove-50d")
     assert static["model"] == "glove-50d" and static["cosine"][0][1] == 1.0
     assert contextual["model"] == "minilm" and contextual["cosine"][0][1] < 0.95
 
 
 def test_compare_with_a_static_model_shows_the_contextual_default_next_to_it() -> None:
-    texts = ["I deposited the check at the bank.", "We sat on the bank of the river."]
-    cmd = [
-        sys.executable,
-        "-m",
-        "contextvec.cli",
-        "compare",
-        *texts,
-        "--word",
-        "bank",
-        "--model",
-        "glove-50d",
-        "--json",
-    ]
-    rows = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    rows = _compare("--model", "glove-50d")
     assert [r["model"] for r in rows] == ["minilm", "glove-50d"]
     assert rows[1]["cosine"][0][1] == 1.0 and rows[0]["cosine"][0][1] < 1.0
