@@ -126,6 +126,51 @@ def _static_rows() -> str:
     return "\n".join(lines)
 
 
+def _plots() -> None:
+    """PNG pictures for the docs, from the same JSON results."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    img = ROOT / "docs" / "img"
+    img.mkdir(exist_ok=True)
+    rows = [r for r in json.loads((RESULTS / "static_table.json").read_text())["rows"] if r.get("per_layer")]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    for ax, d, title in zip(axes, ("wordsim353", "simlex999"), ("WordSim-353", "SimLex-999"), strict=True):
+        for model in ("minilm", "mpnet"):
+            pts = sorted((int(r["model"].split()[-1]), r[d]["spearman"]) for r in rows if r["model"].startswith(model))
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"{model} (distilled)")
+        glove = next(
+            r for r in json.loads((RESULTS / "static_table.json").read_text())["rows"] if r["model"] == "glove-50d"
+        )
+        ax.axhline(glove[d]["spearman"], color="grey", linestyle="--", label="GloVe 50-d")
+        ax.set_title(title)
+        ax.set_xlabel("layer (0 = embedding output)")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("Spearman")
+    axes[1].legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(img / "distilled_layers.png", dpi=110)
+    plt.close(fig)
+
+    bank = json.loads((RESULTS / "bank_layers.json").read_text())
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), sharey=True)
+    for ax, model in zip(axes, ("minilm", "mpnet", "smollm2"), strict=True):
+        pts = [r for r in bank if r["model"] == model and r["layers"].isdigit()]
+        xs = [int(r["layers"]) for r in pts]
+        ax.plot(xs, [r["money_vs_money"] for r in pts], marker="o", label="money vs money")
+        ax.plot(xs, [r["money_vs_river"] for r in pts], marker="o", label="money vs river")
+        ax.set_title(f'"bank", {model}')
+        ax.set_xlabel("layer")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("cosine")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(img / "bank_layers.png", dpi=110)
+    plt.close(fig)
+
+
 def main() -> None:
     sections = [_throughput_section(p) for p in sorted(RESULTS.glob("throughput-*.json"))]
     template = (ROOT / "benchmarks" / "BENCHMARKS.template.md").read_text()
@@ -136,6 +181,8 @@ def main() -> None:
         _fill(ROOT / "docs" / "static.md", "| vectors | trained on |", _static_rows())
     if (RESULTS / "bank_layers.json").exists():
         _fill(ROOT / "docs" / "cli.md", "| model | layers |", _bank_rows())
+    if (RESULTS / "static_table.json").exists() and (RESULTS / "bank_layers.json").exists():
+        _plots()
 
 
 if __name__ == "__main__":
