@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from contextvec.embedder import Embedder
-from contextvec.errors import InputFileError
+from contextvec.errors import ContextvecError, InputFileError
 from contextvec.io.parquet import ParquetSink
 from contextvec.io.readers import InputFormat, Record, read_records
 from contextvec.options import (
@@ -22,6 +22,7 @@ from contextvec.options import (
     SubwordPooling,
 )
 from contextvec.results import Embeddings
+from contextvec.text import locate_span, make_document
 
 
 def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
@@ -82,6 +83,7 @@ def _embed_chunk(
     subword_pooling: SubwordPooling,
     sentence_pooling: SentencePooling,
 ) -> Embeddings:
+    _check_records(chunk, source, level)
     texts = [r.text for r in chunk]
     if level == "token":
         return embedder.embed_tokens(texts, layers=layers, layer_pooling=layer_pooling)
@@ -98,3 +100,15 @@ def _embed_chunk(
     # embed_spans numbers texts by first appearance (equal texts share one); number rows by record instead
     record_of_span = [k for k, r in enumerate(chunk) for _ in (r.spans or ())]
     return dataclasses.replace(result, text_index=np.asarray(record_of_span, dtype=np.int64))
+
+
+def _check_records(chunk: list[Record], source: Path, level: Level) -> None:
+    """Validate each record on its own, so a bad text or span is reported by its file and line."""
+    for r in chunk:
+        try:
+            doc = make_document(r.text, 0, name="the text")
+            if level == "span":
+                for k, (s, e) in enumerate(r.spans or ()):
+                    locate_span(doc, s, e, k)
+        except ContextvecError as exc:
+            raise InputFileError(f"{source}:{r.line}: {exc}") from None

