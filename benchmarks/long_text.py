@@ -26,7 +26,7 @@ def main() -> None:
         for stride_frac in (0.5, 0.875):
             emb = Embedder(model, device="cpu")
             emb = Embedder.from_backend(emb.backend, stride=int((emb.info.max_length - 2) * stride_frac))
-            res = emb.embed_words([text])
+            res = emb.embed_words([text], layers=-1)
             rng = np.random.default_rng(0)
             words = rng.choice(np.arange(len(res))[len(res) // 5 : -len(res) // 5], size=60, replace=False)
             ours, naive = _centred_and_chunked(emb, text, words.tolist(), res)

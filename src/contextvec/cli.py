@@ -59,9 +59,18 @@ def compare(
     versus: Annotated[
         str | None, typer.Option(help="a second model to show next to the first, e.g. glove-50d (static)")
     ] = None,
-    layers: LayersOpt = "-1",
+    layers: Annotated[str, typer.Option(help="layers: -1, '-4:', '0,6,12' or all; default: the model's recipe")] = (
+        "default"
+    ),
     layer_pooling: LayerPoolOpt = "mean",
     subword_pooling: SubwordOpt = "mean",
+    context_only: Annotated[
+        bool | None,
+        typer.Option(
+            "--context-only/--full",
+            help="subtract the word's out-of-context vector (default: the model's recipe, docs/EVALUATION.md)",
+        ),
+    ] = None,
     occurrence: Annotated[int, typer.Option(help="which use of the word in each text (1 = first)")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
 ) -> None:
@@ -86,9 +95,10 @@ def compare(
                 {}
                 if static
                 else {
-                    "layers": layers,
+                    "layers": None if layers == "default" else layers,
                     "layer_pooling": _layer_pooling(layer_pooling),
                     "subword_pooling": cast(SubwordPooling, subword_pooling),
+                    "context_only": context_only,
                 }
             )
             results.append(compare_word(embedder, texts, word, occurrence=occurrence, **opts))
@@ -310,10 +320,16 @@ def serve(
 
 
 def _register_subcommands() -> None:
+    from contextvec import cli_analysis, cli_eval  # noqa: F401  (cli_eval adds its commands to eval_app)
     from contextvec.cli_static import eval_app, static_app
 
     app.add_typer(static_app, name="static")
     app.add_typer(eval_app, name="eval")
+    app.command()(cli_analysis.senses)
+    app.command()(cli_analysis.contextuality)
+    app.command()(cli_analysis.attention)
+    app.add_typer(cli_analysis.correction_app, name="correction")
+    app.add_typer(cli_analysis.plot_app, name="plot")
 
 
 _register_subcommands()

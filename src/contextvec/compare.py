@@ -46,13 +46,49 @@ def compare_word(
     word: str,
     *,
     occurrence: int = 1,
-    layers: LayersArg = -1,
+    layers: LayersArg | None = None,
     layer_pooling: LayerPoolingArg = "mean",
     subword_pooling: SubwordPooling = "mean",
+    context_only: bool | None = None,
 ) -> WordComparison:
-    """Embed `word` in each text and return the vectors and their pairwise cosine similarities."""
+    """Embed `word` in each text and return the vectors and their pairwise cosine similarities.
+
+    Defaults (layers=None, context_only=None) take the model's recipe: the configuration that scored best on the
+    word-in-context train split (contextvec/analysis/recipes.py, docs/EVALUATION.md); otherwise the top layer, as is.
+    """
     if len(texts) < 2:
         raise InvalidInputError(f"compare needs at least two texts, got {len(texts)}.")
     spans = [(t, *find_word(t, word, occurrence, index=i)) for i, t in enumerate(texts)]
-    result = embedder.embed_spans(spans, layers=layers, layer_pooling=layer_pooling, subword_pooling=subword_pooling)
+    if isinstance(embedder, StaticEmbedder):
+        result = embedder.embed_spans(spans, layers=-1 if layers is None else layers, layer_pooling=layer_pooling)
+        return WordComparison(spans=result, similarity=cosine_matrix(result.vectors))
+    if context_only is None:
+        from contextvec.analysis.recipes import recipe
+
+        r = recipe(embedder.model_id)
+        context_only = r is not None and r.context_only
+    result = embedder.embed_spans(
+        spans, layers=layers, layer_pooling=layer_pooling, subword_pooling=subword_pooling, context_only=context_only
+    )
     return WordComparison(spans=result, similarity=cosine_matrix(result.vectors))
+
+
+def word_similarity(
+    embedder: Embedder | StaticEmbedder,
+    first: str,
+    second: str,
+    *,
+    layers: LayersArg | None = None,
+    subword_pooling: SubwordPooling = "mean",
+) -> tuple[list[str], list[str], npt.NDArray[np.float32], str]:
+    """(words of first, words of second, (W1, W2) cosine matrix, layer description) for two sentences."""
+    if isinstance(embedder, StaticEmbedder):
+        res = embedder.embed_words([first, second])
+    else:
+        res = embedder.embed_words([first, second], layers=layers, subword_pooling=subword_pooling)
+    a, b = res.rows_of(0), res.rows_of(1)
+    va, vb = res.vectors[a], res.vectors[b]
+    va = va / np.maximum(np.linalg.norm(va, axis=1, keepdims=True), 1e-12)
+    vb = vb / np.maximum(np.linalg.norm(vb, axis=1, keepdims=True), 1e-12)
+    words = res.strings
+    return [words[i] for i in a.tolist()], [words[i] for i in b.tolist()], (va @ vb.T).astype(np.float32), res.layers

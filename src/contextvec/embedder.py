@@ -7,11 +7,14 @@ Every level runs the same spine: text -> words and tokens with offsets -> window
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from contextvec.alignment.words import align_words, first_word_of_tokens
+from contextvec.analysis.correction import Correction
 from contextvec.engine import DocVectors, run_documents
 from contextvec.errors import InvalidInputError, OptionError, SpanError
 from contextvec.models.backend import DType, ModelInfo, TorchBackend
@@ -32,6 +35,7 @@ from contextvec.results import SentenceEmbeddings, SpanEmbeddings, TokenEmbeddin
 from contextvec.text import Document, make_document, make_documents
 
 TextInput = str | Sequence[str]  # a text, or a pre-split list of words
+CorrectionArg = Correction | str | Path | None  # "auto", "none", "center", a .npz file, or a Correction
 
 
 class Embedder:
@@ -52,6 +56,10 @@ class Embedder:
             2-core CPU in benchmarks/throughput.py: small sorted batches pad little and stay in cache.
         fast_path: use contextvec's fused forward for plain BERT encoders (minilm) when it matches transformers
             on a probe batch at load time; False always runs the transformers forward.
+        correction: anisotropy correction for token, word and span vectors (never sentence vectors, which keep
+            the model's own recipe): "auto" (default) = the model's recommended one (see docs/EVALUATION.md;
+            packaged for the offline models), "none", "center" (the packaged per-layer corpus means), a .npz
+            made by `contextvec correction fit`, or a `Correction`.
     """
 
     def __init__(
@@ -65,21 +73,38 @@ class Embedder:
         token_budget: int = 4096,
         max_batch_size: int = 32,
         fast_path: bool = True,
+        correction: CorrectionArg = "auto",
     ) -> None:
         backend = TorchBackend.load(model, device=device, dtype=dtype, max_length=max_length, fast_path=fast_path)
-        self._init(backend, stride, token_budget, max_batch_size)
+        self._init(backend, stride, token_budget, max_batch_size, correction)
 
     @classmethod
     def from_backend(
-        cls, backend: TorchBackend, *, stride: int | None = None, token_budget: int = 4096, max_batch_size: int = 32
+        cls,
+        backend: TorchBackend,
+        *,
+        stride: int | None = None,
+        token_budget: int = 4096,
+        max_batch_size: int = 32,
+        correction: CorrectionArg = "auto",
     ) -> Embedder:
         """Wrap an already built backend (e.g. a model made in code for tests)."""
         self = cls.__new__(cls)
-        self._init(backend, stride, token_budget, max_batch_size)
+        self._init(backend, stride, token_budget, max_batch_size, correction)
         return self
 
-    def _init(self, backend: TorchBackend, stride: int | None, token_budget: int, max_batch_size: int) -> None:
+    def _init(
+        self,
+        backend: TorchBackend,
+        stride: int | None,
+        token_budget: int,
+        max_batch_size: int,
+        correction: CorrectionArg,
+    ) -> None:
+        from contextvec.analysis.recipes import resolve_correction
+
         self.backend = backend
+        self.correction: Correction | None = resolve_correction(correction, backend.info)
         capacity = backend.info.max_length - len(backend.prefix_ids) - len(backend.suffix_ids)
         self.stride = capacity // 2 if stride is None else stride
         if not 0 <= self.stride < capacity:
@@ -111,12 +136,17 @@ class Embedder:
     def _run(
         self,
         docs: list[Document],
-        layers: LayersArg,
+        layers: LayersArg | None,
         layer_pooling: LayerPoolingArg,
         *,
         want_cls: bool = False,
         progress: bool = False,
+        correct: bool = True,
     ) -> tuple[Iterator[DocVectors], str]:
+        if layers is None:  # the model's recommended layers (analysis/recipes.py), else the top layer
+            from contextvec.analysis.recipes import default_layers
+
+            layers = default_layers(self.model_id)
         selection = resolve_layer_selection(layers, layer_pooling, self.info.num_layers)
         stream = run_documents(
             self.backend,
@@ -128,7 +158,11 @@ class Embedder:
             want_cls=want_cls,
             progress=progress,
         )
-        return stream, selection.describe()
+        correction = self.correction if correct else None
+        if correction is None:
+            return stream, selection.describe()
+        corrected = (replace(dv, vectors=correction.apply(dv.vectors, selection)) for dv in stream)
+        return corrected, f"{selection.describe()} correction={correction.kind}"
 
     # -- levels ---------------------------------------------------------------------------------------------------
 
@@ -137,7 +171,7 @@ class Embedder:
         self,
         texts: Sequence[TextInput],
         *,
-        layers: LayersArg = -1,
+        layers: LayersArg | None = None,
         layer_pooling: LayerPoolingArg = "mean",
         progress: bool = False,
     ) -> TokenEmbeddings:
@@ -166,12 +200,18 @@ class Embedder:
         self,
         texts: Sequence[TextInput],
         *,
-        layers: LayersArg = -1,
+        layers: LayersArg | None = None,
         layer_pooling: LayerPoolingArg = "mean",
         subword_pooling: SubwordPooling = "mean",
+        context_only: bool = False,
         progress: bool = False,
     ) -> WordEmbeddings:
-        """One vector per word (see contextvec.text for what a word is); pass lists of words for pre-split input."""
+        """One vector per word (see contextvec.text for what a word is); pass lists of words for pre-split input.
+
+        context_only: subtract each word's out-of-context vector (the word embedded alone, same options), leaving
+        what its context adds. Best for comparing uses of the same word (see docs/EVALUATION.md); not for
+        comparing different words, whose identity it removes.
+        """
         check_choice("subword_pooling", subword_pooling, SUBWORD_POOLINGS)
         docs = make_documents(texts)
         stream, described = self._run(docs, layers, layer_pooling, progress=progress)
@@ -190,10 +230,15 @@ class Embedder:
             vecs[dv.index] = pool_words(dv.vectors, alignment, subword_pooling)
             spans[dv.index] = words
             counts[dv.index] = alignment.counts
+        provenance = _provenance(docs, spans)
+        vectors = np.concatenate(vecs)
+        if context_only:
+            vectors = vectors - self._isolated(provenance["strings"], layers, layer_pooling, subword_pooling)
+            described += " context_only"
         return WordEmbeddings(
             level="word",
-            vectors=np.concatenate(vecs),
-            **_provenance(docs, spans),
+            vectors=vectors,
+            **provenance,
             n_subwords=np.concatenate(counts),
             dropped=sorted(dropped),
             model_id=self.model_id,
@@ -206,9 +251,10 @@ class Embedder:
         self,
         spans: Sequence[tuple[str, int, int]],
         *,
-        layers: LayersArg = -1,
+        layers: LayersArg | None = None,
         layer_pooling: LayerPoolingArg = "mean",
         subword_pooling: SubwordPooling = "mean",
+        context_only: bool = False,
         progress: bool = False,
     ) -> SpanEmbeddings:
         """One vector per (text, start, end) span; spans must start and end on word boundaries.
@@ -249,17 +295,33 @@ class Embedder:
                         "drops, so it has no vector; choose a span with visible text."
                     )
                 rows[k] = pool_rows(dv.vectors, tokens, subword_pooling)
+        vectors = np.stack(rows)
+        strings = [s[0][int(s[1]) : int(s[2])] for s in spans]
+        if context_only:  # see embed_words
+            vectors = vectors - self._isolated(strings, layers, layer_pooling, subword_pooling)
+            described += " context_only"
         return SpanEmbeddings(
             level="span",
-            vectors=np.stack(rows),
+            vectors=vectors,
             text_index=np.asarray([d for d, _, _ in located], dtype=np.int64),
             start=np.asarray([int(s[1]) for s in spans], dtype=np.int64),
             end=np.asarray([int(s[2]) for s in spans], dtype=np.int64),
-            strings=[s[0][int(s[1]) : int(s[2])] for s in spans],
+            strings=strings,
             model_id=self.model_id,
             layers=described,
             pooling=subword_pooling,
         )
+
+    def _isolated(
+        self, strings: list[str], layers: LayersArg | None, layer_pooling: LayerPoolingArg, pooling: SubwordPooling
+    ) -> np.ndarray:
+        """(n, D') the out-of-context vector of each string: the string embedded alone, all of its tokens pooled."""
+        unique = sorted(set(strings))
+        alone = self.embed_spans(
+            [(w, 0, len(w)) for w in unique], layers=layers, layer_pooling=layer_pooling, subword_pooling=pooling
+        )
+        table = dict(zip(unique, alone.vectors, strict=True))
+        return np.stack([table[w] for w in strings])
 
     @strict_options
     def embed_sentences(
@@ -279,7 +341,9 @@ class Embedder:
                 "Use 'last' (decoders) or 'mean'."
             )
         docs = make_documents(texts)
-        stream, described = self._run(docs, layers, layer_pooling, want_cls=pooling == "cls", progress=progress)
+        stream, described = self._run(
+            docs, layers, layer_pooling, want_cls=pooling == "cls", progress=progress, correct=False
+        )
         rows: list[np.ndarray] = [np.empty(0)] * len(docs)
         for dv in stream:
             rows[dv.index] = pool_sentence(dv.vectors, dv.cls, pooling)

@@ -59,12 +59,12 @@ def test_encoder_tokens_and_spans_match_raw_transformers(name: str, request: pyt
     with torch.no_grad():
         hidden = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state[0].numpy()
     content = enc["special_tokens_mask"][0].numpy() == 0
-    tokens = embedder.embed_tokens([text])
+    tokens = embedder.embed_tokens([text], layers=-1)
     assert cosines(tokens.vectors, hidden[content]).min() >= 0.9999
     np.testing.assert_array_equal(np.stack([tokens.start, tokens.end], 1), enc["offset_mapping"][0].numpy()[content])
     start = text.index("state")
     end = text.index("parser") + len("parser")
-    span = embedder.embed_spans([(text, start, end)]).vectors[0]
+    span = embedder.embed_spans([(text, start, end)], layers=-1).vectors[0]
     offsets = enc["offset_mapping"][0].numpy()
     idx = [t for t in range(len(offsets)) if content[t] and offsets[t][0] < end and start < offsets[t][1]]
     assert cosines(span, hidden[idx].mean(0)) >= 0.9999
@@ -123,7 +123,7 @@ def _centred_and_chunked(embedder: Embedder, text: str, words: list[int], res: o
 
 
 def test_every_word_of_a_5000_word_document_gets_a_best_context_vector(minilm: Embedder, long_text: str) -> None:
-    res = minilm.embed_words([long_text])
+    res = minilm.embed_words([long_text], layers=-1)
     n_words = len(long_text.split())  # lee corpus words are whitespace-separated; punctuation splits further
     assert len(res) >= n_words and not res.dropped
     assert res.end[-1] == len(long_text.rstrip())  # the last word is there: no truncation

@@ -8,21 +8,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from tiny_models import tiny_bert
 from typer.testing import CliRunner
 
 from contextvec import Embedder
 from contextvec.cli import app
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory: pytest.TempPathFactory, wordpiece_tokenizer: object) -> str:
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    tiny_bert(wordpiece_tokenizer).save_pretrained(folder)  # type: ignore[arg-type]
-    wordpiece_tokenizer.save_pretrained(folder)  # type: ignore[attr-defined]
-    return str(folder)
 
 
 def test_compare_prints_the_cosine_matrix_as_json(model_dir: str) -> None:

@@ -221,3 +221,28 @@ class TorchBackend:
         if len(hidden) != self.info.num_layers + 1:
             raise ModelLoadError(f"model returned {len(hidden)} hidden states, expected {self.info.num_layers + 1}")
         return hidden
+
+    def attentions(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """(B, T) ids and mask -> attention probabilities (L, B, H, T, T), rows = from, columns = to.
+
+        SDPA kernels do not return their weights, so this runs transformers' eager attention for the call (same
+        numbers, slower) and restores the model's own implementation afterwards.
+        """
+        import torch
+
+        before = self.model.config._attn_implementation
+        try:
+            self.model.set_attn_implementation("eager")
+            with torch.inference_mode():
+                out = self.model(
+                    input_ids=input_ids.to(self.device),
+                    attention_mask=attention_mask.to(self.device),
+                    output_attentions=True,
+                    return_dict=True,
+                    **({"use_cache": False} if self.info.causal else {}),
+                )
+        finally:
+            self.model.set_attn_implementation(before)
+        if not out.attentions:
+            raise ModelLoadError(f"model {self.info.model_id!r} did not return attention weights.")
+        return torch.stack([a.float() for a in out.attentions])  # (L, B, H, T, T)

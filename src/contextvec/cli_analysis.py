@@ -1,0 +1,279 @@
+"""`contextvec senses | contextuality | attention | correction | plot`: seeing context from the command line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from contextvec.cli_common import err, fail, out
+from contextvec.errors import ContextvecError, InvalidInputError
+
+plot_app = typer.Typer(help="Pictures as .png or self-contained .html.", no_args_is_help=True)
+correction_app = typer.Typer(
+    help="Anisotropy correction (centering / whitening) for an Embedder.", no_args_is_help=True
+)
+
+CorpusOpt = Annotated[
+    str, typer.Option("--corpus", "-c", help="a text file (one text per line), a .jsonl file, or 'brown'")
+]
+ModelOpt = Annotated[str, typer.Option("--model", "-m", help="minilm | mpnet | smollm2 | a folder | glove-50d")]
+LayersOpt = Annotated[str, typer.Option(help="layers: -1, '-4:', '0,6,12' (default: the model's recommended)")]
+
+
+def corpus_texts(spec: str, limit: int | None = None) -> Iterator[str]:
+    """Texts of a corpus file (txt/jsonl, streamed) or of a named offline corpus ('brown')."""
+    import itertools
+
+    if spec == "brown":
+        from contextvec.data.brown import sentences
+
+        return itertools.islice(sentences(), limit)
+    from contextvec.io.readers import read_records
+
+    return itertools.islice((r.text for r in read_records(Path(spec))), limit)
+
+
+def _layers(value: str | None) -> Any:
+    return None if value in (None, "", "default") else value
+
+
+def _embedder(model: str, correction: str = "auto") -> Any:
+    from contextvec.static.packaged import is_static
+
+    if is_static(model):
+        from contextvec.static.embedder import StaticEmbedder
+
+        return StaticEmbedder.load(model)
+    from contextvec.embedder import Embedder
+
+    return Embedder(model, correction=correction)
+
+
+def senses(
+    word: Annotated[str, typer.Argument(help="the word whose senses to find, e.g. bank")],
+    corpus: CorpusOpt = "brown",
+    model: ModelOpt = "minilm",
+    layers: LayersOpt = "default",
+    k: Annotated[int | None, typer.Option(help="number of senses (default: chosen by silhouette)")] = None,
+    method: Annotated[str, typer.Option(help="kmeans | agglomerative")] = "kmeans",
+    inflect: Annotated[bool, typer.Option(help="also match -s/-ed/-ing forms")] = True,
+    max_occurrences: Annotated[int, typer.Option(help="use at most this many occurrences")] = 500,
+    max_texts: Annotated[int | None, typer.Option(help="read at most this many texts")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="write clusters and occurrences as JSON")] = None,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="write one row per occurrence as CSV")] = None,
+    plot: Annotated[Path | None, typer.Option(help="write a sense map (.png or .html)")] = None,
+) -> None:
+    """Find the senses of WORD in a corpus: cluster its contextual vectors, label each cluster."""
+    from contextvec.analysis.occurrences import collect_occurrences
+    from contextvec.analysis.senses import induce_senses
+
+    try:
+        emb = _embedder(model)
+        occ = collect_occurrences(
+            emb,
+            corpus_texts(corpus, max_texts),
+            [word],
+            inflect=inflect,
+            layers=_layers(layers) if not model.startswith("glove") else -1,
+            max_per_word=max_occurrences,
+        )
+        result = induce_senses(occ, k=k, method=method)  # type: ignore[arg-type]
+        if json_out:
+            json_out.write_text(result.to_json(), encoding="utf-8")
+        if csv_out:
+            csv_out.write_text(result.to_csv(), encoding="utf-8")
+        if plot:
+            from contextvec.viz.plots import sense_map
+
+            sense_map(result, plot)
+    except ContextvecError as exc:
+        raise fail(exc) from None
+    scores = ", ".join(f"k={kk}: {s:.3f}" for kk, s in result.silhouette.items())
+    out.print(f"[bold]{word}[/]: {len(occ)} occurrences, {result.k} sense(s) ({occ.model_id}, {occ.layers})")
+    if scores:
+        out.print(f"silhouette  {scores}", highlight=False)
+    table = Table("sense", "size", "characteristic words", "typical use")
+    for c in result.clusters:
+        table.add_row(str(c.label), str(c.size), ", ".join(c.keywords[:6]), c.examples[0][:90] if c.examples else "")
+    out.print(table)
+
+
+def contextuality(
+    corpus: CorpusOpt = "brown",
+    model: ModelOpt = "minilm",
+    max_texts: Annotated[int, typer.Option(help="texts to sample from the corpus")] = 2000,
+    max_words: Annotated[int, typer.Option(help="target words for self-similarity / MEV")] = 300,
+    json_out: Annotated[Path | None, typer.Option("--json", help="write the per-layer numbers as JSON")] = None,
+    plot: Annotated[Path | None, typer.Option(help="write the layer curves (.png or .html)")] = None,
+) -> None:
+    """How contextual each layer is: self-similarity, intra-sentence similarity, MEV, anisotropy."""
+    from contextvec.analysis.contextuality import measure_contextuality
+
+    try:
+        emb = _embedder(model, correction="none")
+        report = measure_contextuality(emb, corpus_texts(corpus), max_texts=max_texts, max_words=max_words)
+        if json_out:
+            json_out.write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
+        if plot:
+            from contextvec.viz.plots import layer_curves
+
+            layer_curves([report], plot)
+    except ContextvecError as exc:
+        raise fail(exc) from None
+    table = Table("layer", "self-sim", "intra-sent", "MEV", "anisotropy", "adj. self-sim", title=report.model_id)
+    for r in report.layers:
+        table.add_row(
+            str(r.layer),
+            *(f"{v:.3f}" for v in (r.self_similarity, r.intra_sentence, r.mev, r.anisotropy)),
+            f"{r.adjusted_self_similarity:.3f}",
+        )
+    out.print(table)
+
+
+def attention(
+    text: Annotated[str, typer.Argument(help="one sentence (it must fit one window)")],
+    word: Annotated[str, typer.Option("--word", "-w", help="show where this word looks")],
+    model: ModelOpt = "minilm",
+    layer: Annotated[int | None, typer.Option(help="one layer (0-based block); default: mean of all")] = None,
+    head: Annotated[int | None, typer.Option(help="one head; default: mean of all")] = None,
+    top: Annotated[int, typer.Option(help="how many words to list")] = 5,
+) -> None:
+    """Where WORD looks: its attention to the other words (subwords merged into words)."""
+    from contextvec.analysis.attention import attention_by_word
+
+    try:
+        att = attention_by_word(_embedder(model), text)
+        i = att.index(word)
+        row = att.select(layer, head)[i]
+    except ContextvecError as exc:
+        raise fail(exc) from None
+    order = sorted(range(len(row)), key=lambda j: -row[j])[:top]
+    where = f"layer {layer}" if layer is not None else "all layers"
+    heads = f"head {head}" if head is not None else "mean of heads"
+    out.print(f"[bold]{word}[/] attends to ({att.model_id}, {where}, {heads}):")
+    for j in order:
+        out.print(f"  {att.labels[j]:<14} {row[j]:.3f}", highlight=False)
+
+
+@correction_app.command("fit")
+def correction_fit(
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="the .npz file to write")],
+    corpus: CorpusOpt = "brown",
+    model: ModelOpt = "minilm",
+    kind: Annotated[str, typer.Option(help="center (any layers) | whiten (the given layers only)")] = "center",
+    layers: Annotated[str, typer.Option(help="for whiten: the layers it is fitted for")] = "-1",
+    max_texts: Annotated[int, typer.Option(help="texts to estimate it on")] = 5000,
+) -> None:
+    """Estimate an anisotropy correction on a corpus; use it with Embedder(correction=FILE)."""
+    from contextvec.analysis.correction import fit_correction
+    from contextvec.embedder import Embedder
+
+    try:
+        emb = Embedder(model, correction="none")
+        corr = fit_correction(
+            emb,
+            corpus_texts(corpus),
+            kind=kind,  # type: ignore[arg-type]
+            layers=layers,
+            max_texts=max_texts,
+        )
+        corr.save(out_path)
+    except ContextvecError as exc:
+        raise fail(exc) from None
+    err.print(f"wrote {out_path} ({corr.kind}, {corr.fitted_on})", highlight=False)
+
+
+@plot_app.command("senses")
+def plot_senses(
+    word: Annotated[str, typer.Argument(help="the word")],
+    out_path: Annotated[Path, typer.Option("--out", "-o", help=".png or .html")],
+    corpus: CorpusOpt = "brown",
+    model: ModelOpt = "minilm",
+    k: Annotated[int | None, typer.Option(help="number of senses (default: by silhouette)")] = None,
+    max_occurrences: Annotated[int, typer.Option(help="at most this many occurrences")] = 300,
+    projection: Annotated[str, typer.Option(help="pca | umap")] = "pca",
+) -> None:
+    """A 2-D map of WORD's occurrences, coloured by induced sense."""
+    from contextvec.analysis.occurrences import collect_occurrences
+    from contextvec.analysis.senses import induce_senses
+    from contextvec.viz.plots import sense_map
+
+    try:
+        occ = collect_occurrences(
+            _embedder(model), corpus_texts(corpus), [word], inflect=True, max_per_word=max_occurrences
+        )
+        sense_map(induce_senses(occ, k=k), out_path, projection)  # type: ignore[arg-type]
+    except ContextvecError as exc:
+        raise fail(exc) from None
+    err.print(f"wrote {out_path}", highlight=False)
+
+
+@plot_app.command("layers")
+def plot_layers(
+    out_path: Annotated[Path, typer.Option("--out", "-o", help=".png or .html")],
+    models: Annotated[list[str], typer.Option("--model", "-m", help="one or more models")] = ["minilm"],  # noqa: B006
+    corpus: CorpusOpt = "brown",
+    max_texts: Annotated[int, typer.Option(help="texts to sample")] = 1000,
+    adjusted: Annotated[bool, typer.Option(help="subtract the anisotropy baseline")] = False,
+) -> None:
+    """Contextuality per layer (Ethayarajh 2019), one line per model."""
+    from contextvec.analysis.contextuality import measure_contextuality
+    from contextvec.viz.plots import layer_curves
+
+    try:
+        reports = [
+            measure_contextuality(_embedder(m, correction="none"), corpus_texts(corpus), max_texts=max_texts)
+            for m in models
+        ]
+        layer_curves(reports, out_path, adjusted=adjusted)
+    except ContextvecError as exc:
+        raise fail(exc) from None
+    err.print(f"wrote {out_path}", highlight=False)
+
+
+@plot_app.command("similarity")
+def plot_similarity(
+    first: Annotated[str, typer.Argument(help="first sentence (rows)")],
+    second: Annotated[str, typer.Argument(help="second sentence (columns)")],
+    out_path: Annotated[Path, typer.Option("--out", "-o", help=".png or .html")],
+    model: ModelOpt = "minilm",
+    layers: LayersOpt = "default",
+) -> None:
+    """Word-by-word cosine similarity between two sentences."""
+    from contextvec.compare import word_similarity
+    from contextvec.viz.plots import similarity_map
+
+    try:
+        rows, cols, matrix, described = word_similarity(_embedder(model), first, second, layers=_layers(layers))
+        similarity_map(matrix, rows, cols, out_path, f"{model}, {described}")
+    except ContextvecError as exc:
+        raise fail(exc) from None
+    err.print(f"wrote {out_path}", highlight=False)
+
+
+@plot_app.command("attention")
+def plot_attention(
+    texts: Annotated[list[str], typer.Argument(help="one or more sentences (one row of panels each)")],
+    out_path: Annotated[Path, typer.Option("--out", "-o", help=".png or .html")],
+    model: ModelOpt = "minilm",
+    layer: Annotated[list[int] | None, typer.Option(help="layers to show (default: first, middle, last)")] = None,
+    head: Annotated[int | None, typer.Option(help="one head (default: mean of heads)")] = None,
+    specials: Annotated[bool, typer.Option(help="keep [CLS]/[SEP] rows and columns")] = False,
+) -> None:
+    """Word-level attention heat-maps, per layer (mean of heads, or one head)."""
+    from contextvec.analysis.attention import attention_by_word
+    from contextvec.viz.plots import attention_maps
+
+    try:
+        if not texts:
+            raise InvalidInputError("give at least one sentence.")
+        emb = _embedder(model)
+        attention_maps([attention_by_word(emb, t) for t in texts], out_path, layer, head, words_only=not specials)
+    except ContextvecError as exc:
+        raise fail(exc) from None
+    err.print(f"wrote {out_path}", highlight=False)

@@ -1,0 +1,1 @@
+"""Pictures: PNG (matplotlib) and self-contained HTML (inline SVG, no scripts fetched from anywhere)."""
