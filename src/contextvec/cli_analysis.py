@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from contextvec.cli_common import err, fail, out
+from contextvec.cli_common import err, fail, out, reported
 from contextvec.errors import ContextvecError, InvalidInputError
 
 plot_app = typer.Typer(help="Pictures as .png or self-contained .html.", no_args_is_help=True)
@@ -203,13 +203,11 @@ def plot_senses(
     from contextvec.analysis.senses import induce_senses
     from contextvec.viz.plots import sense_map
 
-    try:
+    with reported():
         occ = collect_occurrences(
             _embedder(model), corpus_texts(corpus), [word], inflect=True, max_per_word=max_occurrences
         )
         sense_map(induce_senses(occ, k=k), out_path, projection)  # type: ignore[arg-type]
-    except ContextvecError as exc:
-        raise fail(exc) from None
     err.print(f"wrote {out_path}", highlight=False)
 
 
@@ -225,14 +223,12 @@ def plot_layers(
     from contextvec.analysis.contextuality import measure_contextuality
     from contextvec.viz.plots import layer_curves
 
-    try:
+    with reported():
         reports = [
             measure_contextuality(_embedder(m, correction="none"), corpus_texts(corpus), max_texts=max_texts)
             for m in models
         ]
         layer_curves(reports, out_path, adjusted=adjusted)
-    except ContextvecError as exc:
-        raise fail(exc) from None
     err.print(f"wrote {out_path}", highlight=False)
 
 
@@ -248,11 +244,9 @@ def plot_similarity(
     from contextvec.compare import word_similarity
     from contextvec.viz.plots import similarity_map
 
-    try:
+    with reported():
         rows, cols, matrix, described = word_similarity(_embedder(model), first, second, layers=_layers(layers))
         similarity_map(matrix, rows, cols, out_path, f"{model}, {described}")
-    except ContextvecError as exc:
-        raise fail(exc) from None
     err.print(f"wrote {out_path}", highlight=False)
 
 
@@ -269,11 +263,9 @@ def plot_attention(
     from contextvec.analysis.attention import attention_by_word
     from contextvec.viz.plots import attention_maps
 
-    try:
+    with reported():
         if not texts:
             raise InvalidInputError("give at least one sentence.")
         emb = _embedder(model)
         attention_maps([attention_by_word(emb, t) for t in texts], out_path, layer, head, words_only=not specials)
-    except ContextvecError as exc:
-        raise fail(exc) from None
     err.print(f"wrote {out_path}", highlight=False)

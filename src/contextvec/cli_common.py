@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import typer
 from rich.console import Console
 
@@ -15,3 +18,12 @@ def fail(exc: ContextvecError) -> typer.Exit:
     """Print 'error: ...' (what is wrong and how to fix it) to stderr; the caller raises the returned Exit."""
     err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Run a command's body; a ContextvecError becomes 'error: ...' on stderr and exit code 2."""
+    try:
+        yield
+    except ContextvecError as exc:
+        raise fail(exc) from None
