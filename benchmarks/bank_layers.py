@@ -19,12 +19,20 @@ def main() -> None:
     for model in ("minilm", "mpnet", "smollm2"):
         emb = Embedder(model, device="cpu")
         L = emb.info.num_layers
-        for layers in ["0", str(L // 2), str(L), "-4:", "all"]:
-            sim = compare_word(emb, TEXTS, "bank", layers=layers).similarity
+        for layers in ["0", str(L // 2), str(L), "-4:", "all", "default"]:
+            if layers == "default":  # the model's recipe (layers and context-only), as `contextvec compare` uses
+                cmp = compare_word(emb, TEXTS, "bank")
+                label = f"default: {cmp.spans.layers.split(' pooling')[0]}" + (
+                    " context-only" if cmp.spans.layers.endswith("context_only") else ""
+                )
+            else:
+                cmp = compare_word(emb, TEXTS, "bank", layers=layers, context_only=False)
+                label = layers
+            sim = cmp.similarity
             rows.append(
                 {
                     "model": model,
-                    "layers": layers,
+                    "layers": label,
                     "money_vs_money": float(sim[0, 2]),
                     "money_vs_river": float(sim[0, 1]),
                     "loan_vs_river": float(sim[2, 1]),

