@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 demo:
 	bash scripts/install.sh demo
 	$(BIN)/contextvec compare "I deposited the check at the bank." "We sat on the bank of the river." \
-		"The bank approved my loan." --word bank --layers=-4: --versus glove-50d
+		"The bank approved my loan." --word bank --versus glove-50d
 
 # Install everything (tools, all offline models) and run lint, types and the whole test suite.
 test:

@@ -161,7 +161,9 @@ def embed(
     output: Annotated[Path, typer.Option("--out", "-o", help="output Parquet file")],
     level: Annotated[str, typer.Option(help="token | word | span | sentence")] = "word",
     model: ModelOpt = "minilm",
-    layers: LayersOpt = "-1",
+    layers: Annotated[
+        str, typer.Option(help="-1, '-4:', '0,6,12' or all; default: the model's recipe (sentences: -1)")
+    ] = "default",
     layer_pooling: LayerPoolOpt = "mean",
     subword_pooling: SubwordOpt = "mean",
     sentence_pooling: Annotated[str, typer.Option(help="cls | mean | max | last")] = "mean",
@@ -200,7 +202,7 @@ def embed(
                 output,
                 level=cast(Level, level),
                 fmt=cast(InputFormat, fmt),
-                layers=layers,
+                layers=None if layers == "default" else layers,
                 layer_pooling=_layer_pooling(layer_pooling),
                 subword_pooling=cast(SubwordPooling, subword_pooling),
                 sentence_pooling=cast(SentencePooling, sentence_pooling),

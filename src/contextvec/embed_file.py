@@ -37,7 +37,7 @@ def embed_file(
     *,
     level: Level = "word",
     fmt: InputFormat = "auto",
-    layers: LayersArg = -1,
+    layers: LayersArg | None = None,
     layer_pooling: LayerPoolingArg = "mean",
     subword_pooling: SubwordPooling = "mean",
     sentence_pooling: SentencePooling = "mean",
@@ -78,7 +78,7 @@ def _embed_chunk(
     chunk: list[Record],
     source: Path,
     level: Level,
-    layers: LayersArg,
+    layers: LayersArg | None,
     layer_pooling: LayerPoolingArg,
     subword_pooling: SubwordPooling,
     sentence_pooling: SentencePooling,
@@ -90,7 +90,10 @@ def _embed_chunk(
     if level == "word":
         return embedder.embed_words(texts, layers=layers, layer_pooling=layer_pooling, subword_pooling=subword_pooling)
     if level == "sentence":
-        return embedder.embed_sentences(texts, pooling=sentence_pooling, layers=layers, layer_pooling=layer_pooling)
+        sentence_layers = -1 if layers is None else layers  # sentence vectors keep the model's own recipe
+        return embedder.embed_sentences(
+            texts, pooling=sentence_pooling, layers=sentence_layers, layer_pooling=layer_pooling
+        )
     spans: list[tuple[str, int, int]] = []
     for r in chunk:
         if not r.spans:

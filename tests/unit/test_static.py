@@ -103,3 +103,13 @@ def test_static_embedder_gives_one_vector_per_word_whatever_the_context(toy: Sta
         emb.embed_spans([("The bank lent money.", 9, 13)])
     with pytest.raises(OptionError, match="a static model has a single layer"):
         emb.embed_words(texts, layers="-4:")
+
+
+def test_an_uncased_vocabulary_is_looked_up_lowercased(tmp_path: Path) -> None:
+    uncased = tmp_path / "uncased.txt"
+    uncased.write_text("2 2\nthe 1 0\nbank 0 1\n")
+    vectors = load_vectors(uncased)
+    assert vectors.lookup("The") is not None and vectors.lookup("BANK") is not None
+    cased = tmp_path / "cased.txt"
+    cased.write_text("2 2\nThe 1 0\nbank 0 1\n")
+    assert load_vectors(cased).lookup("the") is None  # a cased vocabulary keeps case

@@ -49,11 +49,23 @@ def sentence_features(
     for start in range(0, len(texts), chunk):
         part = list(texts[start : start + chunk])
         if isinstance(embedder, StaticEmbedder):
-            v = embedder.embed_sentences(part).vectors
+            v = np.stack([_static_mean(embedder, t) for t in part])
         else:
             v = embedder.embed_sentences(part, pooling=pooling, layers="all", layer_pooling="concat").vectors
         parts.append(v.reshape(len(part), n_layers(embedder), -1))
     return np.concatenate(parts)
+
+
+def _static_mean(embedder: StaticEmbedder, text: str) -> F32:
+    """Mean of the known words' vectors; zeros when the vocabulary knows none (a probe must see every text)."""
+    from contextvec.text import split_words
+
+    rows = [embedder.vectors.lookup(text[s:e]) for s, e in split_words(text).tolist()]
+    known = [r for r in rows if r is not None]
+    if not known:
+        return np.zeros(embedder.vectors.dim, dtype=np.float32)
+    out: F32 = np.mean(known, axis=0).astype(np.float32)
+    return out
 
 
 def word_features(

@@ -89,6 +89,13 @@ def evaluate_wic(
 
     `means` (L+1, D): per-layer corpus means for centering (e.g. `Correction.means`); None = no centering.
     """
+    if isinstance(embedder, StaticEmbedder):  # a static model scores only the pairs whose words it knows
+        known = embedder.vectors
+
+        def covered(p: WicPair) -> bool:
+            return p.sentence1[p.start1 : p.end1] in known and p.sentence2[p.start2 : p.end2] in known
+
+        train, test = [p for p in train if covered(p)], [p for p in test if covered(p)]
     spans, rows = unique_spans(list(train) + list(test))
     feats = span_features(embedder, spans, subword_pooling)  # (N, S, D)
     rows_tr, rows_te = rows[: len(train)], rows[len(train) :]

@@ -85,7 +85,7 @@ def _load_text(path: Path, *, header: bool, lowercase: bool) -> StaticVectors:
         raise InputFileError(
             f"{path}: the header promises {expected} vectors but the file has {len(rows)}; it may be truncated."
         )
-    return StaticVectors(words, np.stack(rows), name=path.name, lowercase=lowercase)
+    return StaticVectors(words, np.stack(rows), name=path.name, lowercase=lowercase or _uncased(words))
 
 
 def _load_binary(path: Path, lowercase: bool) -> StaticVectors:
@@ -113,7 +113,12 @@ def _load_binary(path: Path, lowercase: bool) -> StaticVectors:
         except UnicodeDecodeError:
             raise InputFileError(f"{path}: the word of vector {i + 1} (byte {start}) is not valid UTF-8.") from None
         matrix[i] = np.frombuffer(raw, dtype="<f4")
-    return StaticVectors(words, matrix, name=path.name, lowercase=lowercase)
+    return StaticVectors(words, matrix, name=path.name, lowercase=lowercase or _uncased(words))
+
+
+def _uncased(words: list[str]) -> bool:
+    """A vocabulary without a single uppercase letter is uncased: look words up lowercased (e.g. "The" -> "the")."""
+    return not any(w != w.lower() for w in words)
 
 
 def _load_npy(path: Path, lowercase: bool) -> StaticVectors:
