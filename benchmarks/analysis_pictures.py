@@ -164,10 +164,14 @@ def render(data: dict[str, Any]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--render-only", action="store_true")
+    ap.add_argument("--pictures-only", action="store_true", help="redraw the pictures from the saved numbers")
     ap.add_argument("--max-texts", type=int, default=800)
     args = ap.parse_args()
-    if args.render_only:
+    if args.render_only or args.pictures_only:
         data = json.loads(RESULTS.read_text())
+        if args.pictures_only:
+            pictures(data)
+            RESULTS.write_text(json.dumps(data, indent=1))
     else:
         data = compute(args.max_texts)
         pictures(data)

@@ -112,7 +112,7 @@ def collect_occurrences(
     words: Sequence[str],
     *,
     inflect: bool = False,
-    layers: LayersArg = -1,
+    layers: LayersArg | None = None,
     layer_pooling: LayerPoolingArg = "mean",
     subword_pooling: SubwordPooling = "mean",
     max_per_word: int | None = None,

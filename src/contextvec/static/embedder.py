@@ -20,8 +20,8 @@ from contextvec.text import Document, locate_span, make_document, make_documents
 TextInput = str | Sequence[str]
 
 
-def _no_layers(layers: LayersArg, layer_pooling: LayerPoolingArg) -> None:
-    if str(layers) not in {"-1", "0", "all"} or layer_pooling != "mean":
+def _no_layers(layers: LayersArg | None, layer_pooling: LayerPoolingArg) -> None:
+    if (layers is not None and str(layers) not in {"-1", "0", "all"}) or layer_pooling != "mean":
         raise OptionError(
             f"layers={layers!r}, layer_pooling={layer_pooling!r}: a static model has a single layer; "
             "leave both at their defaults."
@@ -64,7 +64,7 @@ class StaticEmbedder:
         self,
         texts: Sequence[TextInput],
         *,
-        layers: LayersArg = -1,
+        layers: LayersArg | None = None,
         layer_pooling: LayerPoolingArg = "mean",
         subword_pooling: SubwordPooling = "mean",
         progress: bool = False,
@@ -106,7 +106,7 @@ class StaticEmbedder:
         self,
         spans: Sequence[tuple[str, int, int]],
         *,
-        layers: LayersArg = -1,
+        layers: LayersArg | None = None,
         layer_pooling: LayerPoolingArg = "mean",
         subword_pooling: SubwordPooling = "mean",
         progress: bool = False,
