@@ -237,8 +237,12 @@ def plot_report(reports: list[dict[str, Any]], path: Path) -> Path:
                 ys = t[task]["per_layer"]
             else:
                 continue
-            if len(ys) == 1:
-                ax.axhline(ys[0], ls="--", lw=1, label=r["model"], color="gray")
+            if len(ys) == 1:  # a static model: one horizontal line each, told apart by style
+                n_static = sum(1 for x in reports[: reports.index(r)] if x["layers"] == 1)
+                style = ("--", ":", "-.", (0, (5, 1)))[n_static % 4]
+                ax.axhline(
+                    ys[0], ls=style, lw=1.2, label=r["model"], color=("0.35", "0.55", "0.2", "0.7")[n_static % 4]
+                )
             else:
                 ax.plot(np.linspace(0, 1, len(ys)), ys, marker="o", ms=2.5, label=r["model"])
         ax.set_title(task, fontsize=10)
