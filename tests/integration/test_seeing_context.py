@@ -78,3 +78,23 @@ def test_classification_data_is_installed() -> None:
     assert len(rt.texts) == 4866 and set(rt.labels) == {"fresh", "rotten"}
     bbc = bbc_news()
     assert len(bbc.texts) == 2225 and len(set(bbc.labels)) == 5
+
+
+def test_labelling_new_uses_from_four_examples(minilm: Embedder) -> None:
+    from contextvec.analysis.senses import SenseLabeler
+
+    examples = [
+        ("we sat on the bank of the river", 14, 18, "river"),
+        ("the bank of the river was muddy", 4, 8, "river"),
+        ("the bank approved my loan", 4, 8, "money"),
+        ("I paid the bank my loan", 11, 15, "money"),
+    ]
+    labeler = SenseLabeler().fit_examples(minilm, examples)
+    texts = [
+        "She opened an account at the bank.",
+        "Fish swam near the grassy bank.",
+        "The bank raised its interest rates.",
+        "They fished from the bank of the stream.",
+    ]
+    spans = [(t, t.find("bank"), t.find("bank") + 4) for t in texts]
+    assert labeler.label_spans(minilm, spans) == ["money", "river", "money", "river"]

@@ -124,3 +124,21 @@ def test_collect_occurrences_embeds_each_use_through_the_spine(bert_embedder: Em
     np.testing.assert_allclose(occ.vectors[2], ref, atol=1e-5)
     with pytest.raises(InvalidInputError, match="none of"):
         collect_occurrences(bert_embedder, texts, ["zebra"])
+
+
+def test_labeler_from_example_sentences(bert_embedder: Embedder) -> None:
+    examples = [
+        ("we sat on the bank of the river", 14, 18, "river"),
+        ("the bank of the river was muddy", 4, 8, "river"),
+        ("the bank approved my loan", 4, 8, "money"),
+        ("I paid the bank my loan", 11, 15, "money"),
+    ]
+    labeler = SenseLabeler().fit_examples(bert_embedder, examples)
+    assert labeler.senses == ["money", "river"]
+    vecs = bert_embedder.embed_spans([(t, s, e) for t, s, e, _ in examples]).vectors
+    unit = vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+    money = unit[2:].mean(axis=0)
+    np.testing.assert_allclose(labeler.centroids[0], money / np.linalg.norm(money), atol=1e-5)
+    new = [("a loan from the bank", 16, 20), ("the river bank", 10, 14)]
+    new_vecs = bert_embedder.embed_spans(new).vectors
+    assert labeler.label_spans(bert_embedder, new) == labeler.predict(new_vecs)

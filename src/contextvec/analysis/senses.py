@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from contextvec.analysis.occurrences import F32, Occurrences
+from contextvec.embedder import Embedder
 from contextvec.errors import InvalidInputError, OptionError
 from contextvec.options import check_choice
 from contextvec.text import split_words
@@ -250,6 +251,15 @@ class SenseLabeler:
 
     def predict(self, vectors: F32) -> list[str]:
         return [self.senses[i] for i in self.scores(vectors).argmax(axis=1).tolist()]
+
+    def fit_examples(self, embedder: Embedder, examples: Sequence[tuple[str, int, int, str]]) -> SenseLabeler:
+        """Fit on labelled uses (text, start, end, sense), embedded with `embedder` at its default layers."""
+        vectors = embedder.embed_spans([(t, s, e) for t, s, e, _ in examples]).vectors
+        return self.fit(vectors, [label for *_, label in examples])
+
+    def label_spans(self, embedder: Embedder, spans: Sequence[tuple[str, int, int]]) -> list[str]:
+        """The nearest sense of each (text, start, end) use; embed with the same embedder as fit_examples."""
+        return self.predict(embedder.embed_spans(list(spans)).vectors)
 
 
 def leave_one_out_accuracy(vectors: F32, labels: Sequence[str]) -> tuple[float, float]:
