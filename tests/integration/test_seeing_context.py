@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from tests_helpers import BANK_EXAMPLES
 
 from contextvec import Embedder
 from contextvec.analysis.attention import attention_by_word
@@ -83,12 +84,7 @@ def test_classification_data_is_installed() -> None:
 def test_labelling_new_uses_from_four_examples(minilm: Embedder) -> None:
     from contextvec.analysis.senses import SenseLabeler
 
-    examples = [
-        ("we sat on the bank of the river", 14, 18, "river"),
-        ("the bank of the river was muddy", 4, 8, "river"),
-        ("the bank approved my loan", 4, 8, "money"),
-        ("I paid the bank my loan", 11, 15, "money"),
-    ]
+    examples = BANK_EXAMPLES
     labeler = SenseLabeler().fit_examples(minilm, examples)
     texts = [
         "She opened an account at the bank.",

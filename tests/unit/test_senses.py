@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import pytest
+from tests_helpers import BANK_EXAMPLES
 
 from contextvec import Embedder
 from contextvec.analysis.occurrences import Occurrences, collect_occurrences, find_occurrences, sentence_around
@@ -127,12 +128,7 @@ def test_collect_occurrences_embeds_each_use_through_the_spine(bert_embedder: Em
 
 
 def test_labeler_from_example_sentences(bert_embedder: Embedder) -> None:
-    examples = [
-        ("we sat on the bank of the river", 14, 18, "river"),
-        ("the bank of the river was muddy", 4, 8, "river"),
-        ("the bank approved my loan", 4, 8, "money"),
-        ("I paid the bank my loan", 11, 15, "money"),
-    ]
+    examples = BANK_EXAMPLES
     labeler = SenseLabeler().fit_examples(bert_embedder, examples)
     assert labeler.senses == ["money", "river"]
     vecs = bert_embedder.embed_spans([(t, s, e) for t, s, e, _ in examples]).vectors
