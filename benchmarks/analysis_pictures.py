@@ -25,7 +25,7 @@ from contextvec.analysis.attention import attention_by_word
 from contextvec.analysis.contextuality import ContextualityReport, LayerContextuality, measure_contextuality
 from contextvec.analysis.occurrences import collect_occurrences
 from contextvec.analysis.senses import induce_senses
-from contextvec.compare import word_similarity
+from contextvec.analysis.compare import word_similarity
 from contextvec.data import brown
 from contextvec.eval.senses import score_senses, sense_sets, summarize
 from contextvec.static.embedder import StaticEmbedder

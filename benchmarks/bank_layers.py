@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from contextvec import Embedder
-from contextvec.compare import compare_word
+from contextvec.analysis.compare import compare_word
 
 TEXTS = ["I deposited the check at the bank.", "We sat on the bank of the river.", "The bank approved my loan."]
 

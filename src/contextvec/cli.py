@@ -79,7 +79,7 @@ def compare(
     With a static model every use of a word gets the same vector, so its cosines are 1.0: the contrast that
     contextual vectors exist for. --model glove-50d shows it next to minilm; --versus picks any second model.
     """
-    from contextvec.compare import compare_word
+    from contextvec.analysis.compare import compare_word
 
     results = []
     try:
@@ -175,7 +175,7 @@ def embed(
     """Embed every line of SOURCE and write one Parquet row per token/word/span/sentence."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from contextvec.embed_file import embed_file
+    from contextvec.pipeline.embed_file import embed_file
     from contextvec.embedder import Embedder
     from contextvec.io.readers import InputFormat, read_records
     from contextvec.options import LEVELS, OUTPUT_DTYPES, OutputDType, check_choice

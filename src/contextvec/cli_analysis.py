@@ -241,7 +241,7 @@ def plot_similarity(
     layers: LayersOpt = "default",
 ) -> None:
     """Word-by-word cosine similarity between two sentences."""
-    from contextvec.compare import word_similarity
+    from contextvec.analysis.compare import word_similarity
     from contextvec.viz.plots import similarity_map
 
     with reported():

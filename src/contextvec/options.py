@@ -12,7 +12,9 @@ from contextvec.errors import LayerError, OptionError
 
 LayerPoolingMode: TypeAlias = Literal["mean", "sum", "concat"]
 SubwordPooling: TypeAlias = Literal["first", "last", "first_last", "mean", "max"]
-SentencePooling: TypeAlias = Literal["cls", "mean", "max", "last"]
+SentencePooling: TypeAlias = Literal["cls", "mean", "mean_all", "max", "last"]
+# None = the model's own sentence recipe (sentence-transformers' modules.json when the folder has one), else "mean".
+SentencePoolingArg: TypeAlias = SentencePooling | None
 Level: TypeAlias = Literal["token", "word", "span", "sentence"]
 OutputDType: TypeAlias = Literal["float32", "float16"]
 

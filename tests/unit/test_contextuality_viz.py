@@ -16,7 +16,7 @@ from contextvec.analysis.contextuality import ContextualityReport, measure_conte
 from contextvec.analysis.measures import self_similarity
 from contextvec.analysis.senses import induce_senses
 from contextvec.cli import app
-from contextvec.compare import word_similarity
+from contextvec.analysis.compare import word_similarity
 from contextvec.errors import InvalidInputError, OptionError
 from contextvec.viz.plots import attention_maps, layer_curves, sense_map, similarity_map
 

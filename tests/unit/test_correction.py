@@ -102,7 +102,7 @@ def test_recipes_set_defaults_and_explicit_options_win(
     bert_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from contextvec.analysis import recipes
-    from contextvec.compare import compare_word
+    from contextvec.analysis.compare import compare_word
 
     texts = ["the bank of the river", "the bank approved it"]
     monkeypatch.setitem(recipes.RECIPES, "tiny-bert", recipes.Recipe(layers="1:", context_only=True))

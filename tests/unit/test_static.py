@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from contextvec.compare import compare_word
+from contextvec.analysis.compare import compare_word
 from contextvec.errors import InputFileError, InvalidInputError, OptionError, SpanError
 from contextvec.static.embedder import StaticEmbedder
 from contextvec.static.formats import load_vectors, save_vectors

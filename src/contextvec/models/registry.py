@@ -19,6 +19,7 @@ from contextvec.errors import ModelLoadError, ModelNotFoundError
 from contextvec.models.cache import build_once, cache_root
 
 Source = Literal["package", "local", "hub"]
+DEFAULT_MODEL = "minilm"  # the one default model of the Python API, the CLI and the server
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from contextvec.compare import find_word
+from contextvec.text import find_word
 from contextvec.embedder import Embedder
 from contextvec.errors import ContextvecError, ModelNotFoundError
 from contextvec.options import resolve_layer_selection

@@ -9,35 +9,17 @@ import numpy as np
 import numpy.typing as npt
 
 from contextvec.embedder import Embedder
-from contextvec.errors import InvalidInputError, SpanError
+from contextvec.errors import InvalidInputError
 from contextvec.options import LayerPoolingArg, LayersArg, SubwordPooling
 from contextvec.results import SpanEmbeddings, cosine_matrix
 from contextvec.static.embedder import StaticEmbedder
-from contextvec.text import make_document, split_words
+from contextvec.text import find_word
 
 
 @dataclass(frozen=True)
 class WordComparison:
     spans: SpanEmbeddings  # one row per text: the word's vector in that text
     similarity: npt.NDArray[np.float32]  # (N, N) cosine matrix
-
-
-def find_word(text: str, word: str, occurrence: int = 1, *, index: int = 0) -> tuple[int, int]:
-    """Char span of the `occurrence`-th (1-based) whole-word, case-insensitive match of `word` in `text`."""
-    target = [word[s:e].casefold() for s, e in split_words(word).tolist()]
-    if not target:
-        raise InvalidInputError(f"word={word!r} has no visible characters; give the word to compare, e.g. 'bank'.")
-    if occurrence < 1:
-        raise InvalidInputError(f"occurrence={occurrence} must be 1 or more (1 = the first use).")
-    doc = make_document(text, index)
-    words = [text[s:e].casefold() for s, e in doc.words.tolist()]
-    k = len(target)
-    hits = [i for i in range(len(words) - k + 1) if words[i : i + k] == target]
-    if len(hits) < occurrence:
-        found = f"it occurs {len(hits)} time(s)" if hits else "it does not occur as a whole word"
-        raise SpanError(f"text {index} ({text[:60]!r}): cannot take use {occurrence} of {word!r}; {found}.")
-    i = hits[occurrence - 1]
-    return int(doc.words[i, 0]), int(doc.words[i + k - 1, 1])
 
 
 def compare_word(

@@ -1,0 +1,39 @@
+"""The one loader: a model name or path -> an embedder (contextual or static) that satisfies EmbedderProtocol.
+
+The CLI, the evaluation suite, the analysis tools, the index and the server all load models through here.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from contextvec.errors import OptionError
+from contextvec.models.registry import DEFAULT_MODEL
+from contextvec.protocol import EmbedderProtocol
+
+
+def load_embedder(model: str = DEFAULT_MODEL, **options: Any) -> EmbedderProtocol:
+    """Load `model`: an offline name (minilm, mpnet, smollm2, glove-50d), a local model folder, a .gguf file,
+    a static vector file (.txt/.vec/.bin/.npy), or a hub id when a hub is reachable.
+
+    `options` are `Embedder`'s keyword arguments (device, dtype, max_length, stride, correction, ...); they apply
+    to contextual models only, and a static model refuses them rather than ignoring them.
+    """
+    from contextvec.embedder import Embedder
+    from contextvec.static.packaged import is_static
+
+    valid = [p for p in inspect.signature(Embedder.__init__).parameters if p not in ("self", "model")]
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise OptionError(f"load_embedder() got unknown option(s) {', '.join(unknown)}; valid: {', '.join(valid)}.")
+    if is_static(model):
+        if options:
+            raise OptionError(
+                f"{model!r} is a static vector model: option(s) {', '.join(sorted(options))} apply to contextual "
+                "models only; leave them out."
+            )
+        from contextvec.static.embedder import StaticEmbedder
+
+        return StaticEmbedder.load(model)
+    return Embedder(model, **options)

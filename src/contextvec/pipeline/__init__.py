@@ -1,0 +1,1 @@
+"""Corpus-scale jobs: embed files and corpora into durable, sharded outputs."""
