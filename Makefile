@@ -19,6 +19,7 @@ lint:
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 unit:
 	$(BIN)/python -m pytest tests/unit

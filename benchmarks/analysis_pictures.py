@@ -22,10 +22,10 @@ import numpy as np
 
 from contextvec import Embedder
 from contextvec.analysis.attention import attention_by_word
+from contextvec.analysis.compare import word_similarity
 from contextvec.analysis.contextuality import ContextualityReport, LayerContextuality, measure_contextuality
 from contextvec.analysis.occurrences import collect_occurrences
 from contextvec.analysis.senses import induce_senses
-from contextvec.analysis.compare import word_similarity
 from contextvec.data import brown
 from contextvec.eval.senses import score_senses, sense_sets, summarize
 from contextvec.static.embedder import StaticEmbedder
@@ -48,7 +48,7 @@ def compute(max_texts: int) -> dict[str, Any]:
     sets = sense_sets()
     classic = {w: sets[w] for w in CLASSIC if w in sets}
     for name in MODELS:
-        emb = Embedder(name, correction="none")
+        emb = Embedder(name)
         report = measure_contextuality(emb, sample, max_texts=max_texts)
         out["contextuality"][name] = report.to_dict()
         scores = score_senses(emb, sets)

@@ -157,8 +157,8 @@ def render(reports: dict[str, dict[str, Any]]) -> str:
 
 
 def render_recipes(reports: dict[str, dict[str, Any]]) -> str:
-    """The recipes in contextvec/analysis/recipes.py next to the WiC numbers that chose them."""
-    from contextvec.analysis.recipes import RECIPES
+    """The recipes in contextvec/models/recipes.py next to the WiC numbers that chose them."""
+    from contextvec.models.recipes import RECIPES
 
     lines = [
         "| model | default layers | compare: context-only | WiC test, naive | WiC test, default |",

@@ -32,7 +32,7 @@ def main() -> None:
             ours, naive = _centred_and_chunked(emb, text, words.tolist(), res)
             row = {
                 "model": model,
-                "stride": emb.stride,
+                "stride": emb.run_options.stride,
                 "ours_median": float(np.median(ours)),
                 "ours_mean": float(np.mean(ours)),
                 "ours_min": float(np.min(ours)),

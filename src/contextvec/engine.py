@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from contextvec.alignment.windows import merge_windows, plan_windows
 from contextvec.batching import plan_batches
-from contextvec.errors import InvalidInputError
+from contextvec.errors import InvalidInputError, OptionError
 from contextvec.models.backend import Encoded, TorchBackend
 from contextvec.options import LayerSelection
 from contextvec.pooling.layers import pool_layers
@@ -31,14 +31,40 @@ class DocVectors:
     index: int  # position in the caller's input
     encoded: Encoded  # ids (n,), offsets (n, 2)
     vectors: F32  # (n, D') content-token vectors, merged across windows
-    cls: F32 | None  # (n_windows, D') first special token of each window, when asked for
+    specials: F32 | None  # (n_windows, P+S, D') each window's special-token rows ([CLS]..., ...[SEP]), when asked
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How texts are cut into windows and batched (validated against the model by `run_options`)."""
+
+    stride: int  # tokens shared by neighbouring windows
+    token_budget: int  # padded tokens per forward batch
+    max_batch_size: int  # windows per forward batch
+
+
+def run_options(backend: TorchBackend, stride: int | None, token_budget: int, max_batch_size: int) -> RunOptions:
+    """Check the window and batch options against the model; stride defaults to half a window."""
+    max_length = backend.info.max_length
+    capacity = max_length - len(backend.prefix_ids) - len(backend.suffix_ids)
+    chosen = capacity // 2 if stride is None else stride
+    if not 0 <= chosen < capacity:
+        raise OptionError(f"stride={stride} must be in 0..{capacity - 1} (tokens shared by neighbouring windows).")
+    if token_budget < max_length:
+        raise OptionError(
+            f"token_budget={token_budget} is smaller than one full window ({max_length} tokens); "
+            "raise it or lower max_length."
+        )
+    if max_batch_size < 1:
+        raise OptionError(f"max_batch_size={max_batch_size} must be >= 1.")
+    return RunOptions(chosen, token_budget, max_batch_size)
 
 
 @dataclass
 class _Pending:
     windows: list[tuple[int, int]]
     vectors: list[F32 | None]
-    cls: list[F32 | None]
+    specials: list[F32 | None]
     left: int
 
 
@@ -46,11 +72,9 @@ def run_documents(
     backend: TorchBackend,
     texts: Sequence[str],
     selection: LayerSelection,
+    options: RunOptions,
     *,
-    stride: int,
-    token_budget: int,
-    max_batch_size: int,
-    want_cls: bool = False,
+    want_specials: bool = False,
     progress: bool = False,
 ) -> Iterator[DocVectors]:
     """Yield DocVectors for every text (in completion order, not input order)."""
@@ -58,7 +82,7 @@ def run_documents(
 
     info = backend.info
     prefix, suffix = backend.prefix_ids, backend.suffix_ids
-    P = len(prefix)
+    P, S = len(prefix), len(suffix)
     capacity = info.max_length - P - len(suffix)
     encoded = backend.tokenize(texts)
 
@@ -71,12 +95,12 @@ def run_documents(
                 f"text {d} ({texts[d][:40]!r}) gives no tokens with model {info.model_id!r}: its tokenizer drops "
                 "every character in it. Remove the text or use another model."
             )
-        windows = plan_windows(n, capacity, stride)
+        windows = plan_windows(n, capacity, options.stride)
         pending[d] = _Pending(windows, [None] * len(windows), [None] * len(windows), len(windows))
         items.extend((d, w, s, e) for w, (s, e) in enumerate(windows))
 
     lengths = [e - s + P + len(suffix) for _, _, s, e in items]
-    batches = plan_batches(lengths, token_budget, max_batch_size)
+    batches = plan_batches(lengths, options.token_budget, options.max_batch_size)
     bar = _progress(progress, sum(lengths))
     with bar if bar is not None else nullcontext(), torch.inference_mode():
         task = bar.add_task(f"embedding with {info.model_id}", total=sum(lengths)) if bar is not None else None
@@ -96,20 +120,20 @@ def run_documents(
                 d, w, s, e = items[i]
                 slot = pending[d]
                 slot.vectors[w] = pooled[b, P : P + e - s].copy()  # (e - s, D') content rows only
-                if want_cls:
-                    slot.cls[w] = pooled[b, 0].copy()
+                if want_specials:  # (P+S, D') the prefix rows and the suffix rows right after the content
+                    slot.specials[w] = np.concatenate([pooled[b, :P], pooled[b, P + e - s : P + e - s + S]])
                 slot.left -= 1
                 if slot.left == 0:
-                    yield _finish(d, encoded[d], pending.pop(d), info.causal, want_cls)
+                    yield _finish(d, encoded[d], pending.pop(d), info.causal, want_specials)
             if bar is not None and task is not None:
                 bar.advance(task, sum(lengths[i] for i in batch))
 
 
-def _finish(d: int, enc: Encoded, slot: _Pending, causal: bool, want_cls: bool) -> DocVectors:
+def _finish(d: int, enc: Encoded, slot: _Pending, causal: bool, want_specials: bool) -> DocVectors:
     vecs = [v for v in slot.vectors if v is not None]
     merged = merge_windows(vecs, slot.windows, len(enc.ids), causal)  # (n, D')
-    cls = np.stack([c for c in slot.cls if c is not None]) if want_cls else None  # (n_windows, D')
-    return DocVectors(index=d, encoded=enc, vectors=merged, cls=cls)
+    specials = np.stack([c for c in slot.specials if c is not None]) if want_specials else None  # (n_windows, P+S, D')
+    return DocVectors(index=d, encoded=enc, vectors=merged, specials=specials)
 
 
 def _progress(enabled: bool, total: int):  # type: ignore[no-untyped-def]

@@ -6,11 +6,15 @@ The CLI, the evaluation suite, the analysis tools, the index and the server all 
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from contextvec.errors import OptionError
 from contextvec.models.registry import DEFAULT_MODEL
 from contextvec.protocol import EmbedderProtocol
+
+if TYPE_CHECKING:
+    from contextvec.embedder import Embedder
+    from contextvec.static.embedder import StaticEmbedder
 
 
 def load_embedder(model: str = DEFAULT_MODEL, **options: Any) -> EmbedderProtocol:
@@ -37,3 +41,30 @@ def load_embedder(model: str = DEFAULT_MODEL, **options: Any) -> EmbedderProtoco
 
         return StaticEmbedder.load(model)
     return Embedder(model, **options)
+
+
+def load_contextual(model: str = DEFAULT_MODEL, *, purpose: str = "this", **options: Any) -> Embedder:
+    """Like `load_embedder`, for tools that need a transformer's layers or attention: static vectors are refused
+    with a message that says so (`purpose` names the tool, e.g. "attention")."""
+    from contextvec.embedder import Embedder
+
+    embedder = load_embedder(model, **options)
+    if not isinstance(embedder, Embedder):
+        raise OptionError(
+            f"{purpose} needs a contextual model (minilm, mpnet, smollm2 or a transformers folder); "
+            f"{model!r} is static vectors."
+        )
+    return embedder
+
+
+def load_static(model: str, *, purpose: str = "this") -> StaticEmbedder:
+    """Like `load_embedder`, for tools that need a static vector space (neighbours, analogies)."""
+    from contextvec.static.embedder import StaticEmbedder
+
+    embedder = load_embedder(model)
+    if not isinstance(embedder, StaticEmbedder):
+        raise OptionError(
+            f"{purpose} needs static vectors (glove-50d, a .txt/.vec/.bin word2vec file or a vectors folder); "
+            f"{model!r} is a contextual model, whose vector for a word depends on its sentence."
+        )
+    return embedder

@@ -1,7 +1,9 @@
 """Result types: numpy vectors plus the provenance of every row.
 
-Rows of all texts are stacked; `text_index` says which input each row came from, `start`/`end` are character
-offsets into that input text (for pre-split input, into the words joined by single spaces).
+Rows of all inputs are stacked. `text_index` is the position of the row's input in the call (the text for
+tokens, words and sentences; the span for spans), `start`/`end` are character offsets into that input's text
+(for pre-split input, into the words joined by single spaces). Every embedder fills them the same way
+(contextvec.spans).
 """
 
 from __future__ import annotations
@@ -102,6 +104,9 @@ class SpanEmbeddings(Embeddings):
 class SentenceEmbeddings(Embeddings):
     """One row per text, covering the whole text."""
 
+    n_tokens: I64  # (N,) the model's content tokens (static models: known words) of each text
+    normalized: bool = False  # whether the rows were scaled to unit length
+
 
 def cosine(a: F32, b: F32) -> float:
     """Cosine similarity of two vectors."""
@@ -111,8 +116,13 @@ def cosine(a: F32, b: F32) -> float:
     return float(np.dot(a, b) / (na * nb))
 
 
+def normalize_rows(vectors: F32) -> F32:
+    """(N, D) -> (N, D) rows scaled to unit length (all-zero rows stay zero)."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)  # (N, 1)
+    return (vectors / np.where(norms == 0, 1, norms)).astype(np.float32)
+
+
 def cosine_matrix(vectors: F32) -> F32:
     """(N, D) -> (N, N) pairwise cosine similarities."""
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    unit = vectors / np.where(norms == 0, 1, norms)
+    unit = normalize_rows(vectors)
     return (unit @ unit.T).astype(np.float32)

@@ -3,14 +3,17 @@ import inspect
 import pytest
 from pydantic import ValidationError
 
-from contextvec.cli import serve
+from contextvec.cli.serve import serve_command
 from contextvec.serve.settings import ServerSettings
 
 
 def test_every_setting_is_a_serve_flag() -> None:
-    flags = set(inspect.signature(serve).parameters)
-    renamed = {"models": "model", "cors_origins": "cors_origin"}
-    assert {renamed.get(f, f) for f in ServerSettings.model_fields} == flags
+    params = inspect.signature(serve_command()).parameters
+    assert set(params) == set(ServerSettings.model_fields)  # generated from the settings class, none by hand
+    for name, field in ServerSettings.model_fields.items():
+        option = params[name].annotation.__metadata__[0]
+        assert field.description and field.description in option.help, name
+        assert f"CONTEXTVEC_{name.upper()}" in option.help, name
 
 
 def test_environment_variables_fill_settings_and_flags_win(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -32,11 +35,19 @@ def test_serve_command_merges_flags_and_environment(monkeypatch: pytest.MonkeyPa
     from typer.testing import CliRunner
 
     import contextvec.serve.app as app_module
-    from contextvec.cli import app
+    from contextvec.cli.main import app
 
     seen: dict[str, ServerSettings] = {}
     monkeypatch.setattr(app_module, "create_app", lambda settings: seen.setdefault("s", settings))
-    monkeypatch.setattr("uvicorn.run", lambda *a, **k: None)
+
+    class NoServer:
+        def __init__(self, config: object) -> None:
+            self.config = config
+
+        def run(self) -> None:
+            return None
+
+    monkeypatch.setattr("contextvec.cli.serve._server_class", lambda: NoServer)
     monkeypatch.setenv("CONTEXTVEC_MAX_QUEUE_TEXTS", "77")
     monkeypatch.setenv("CONTEXTVEC_PORT", "9999")
     result = CliRunner().invoke(

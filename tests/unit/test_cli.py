@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from contextvec import Embedder
-from contextvec.cli import app
+from contextvec.cli.main import app
 
 runner = CliRunner()
 

@@ -12,11 +12,11 @@ from typer.testing import CliRunner
 
 from contextvec import Embedder
 from contextvec.analysis.attention import attention_by_word
+from contextvec.analysis.compare import word_similarity
 from contextvec.analysis.contextuality import ContextualityReport, measure_contextuality
 from contextvec.analysis.measures import self_similarity
 from contextvec.analysis.senses import induce_senses
-from contextvec.cli import app
-from contextvec.analysis.compare import word_similarity
+from contextvec.cli.main import app
 from contextvec.errors import InvalidInputError, OptionError
 from contextvec.viz.plots import attention_maps, layer_curves, sense_map, similarity_map
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from contextvec import Embedder
-from contextvec.analysis.correction import Correction, fit_correction
+from contextvec.analysis.correction import fit_correction
+from contextvec.correction import Correction
 from contextvec.errors import InputFileError, OptionError
 from contextvec.options import resolve_layer_selection
 
@@ -76,7 +77,7 @@ def test_bad_correction_files_and_shapes(bert_embedder: Embedder, tmp_path: Path
     wrong = Correction("other", "center", np.zeros((3, 7), np.float32), "x")
     with pytest.raises(OptionError, match="hidden states of size"):
         Embedder.from_backend(bert_embedder.backend, correction=wrong)
-    with pytest.raises(OptionError, match="no packaged correction"):
+    with pytest.raises(OptionError, match="packages no corrections"):
         Embedder.from_backend(bert_embedder.backend, correction="center")
     path = centering.save(tmp_path / "c.npz")
     again = Embedder.from_backend(bert_embedder.backend, token_budget=256, correction=str(path))
@@ -101,8 +102,8 @@ def test_context_only_subtracts_the_isolated_vector(bert_embedder: Embedder) -> 
 def test_recipes_set_defaults_and_explicit_options_win(
     bert_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from contextvec.analysis import recipes
     from contextvec.analysis.compare import compare_word
+    from contextvec.models import recipes
 
     texts = ["the bank of the river", "the bank approved it"]
     monkeypatch.setitem(recipes.RECIPES, "tiny-bert", recipes.Recipe(layers="1:", context_only=True))
@@ -113,3 +114,10 @@ def test_recipes_set_defaults_and_explicit_options_win(
     cmp = compare_word(bert_embedder, texts, "bank")
     assert cmp.spans.layers.endswith("context_only")
     assert not compare_word(bert_embedder, texts, "bank", context_only=False).spans.layers.endswith("context_only")
+
+
+def test_fitting_leaves_the_embedder_as_it_was(bert_embedder: Embedder, centering: Correction) -> None:
+    corrected = Embedder.from_backend(bert_embedder.backend, token_budget=256, correction=centering)
+    refit = fit_correction(corrected, TEXTS, kind="center")
+    assert corrected.correction is centering  # not swapped out and back, not replaced
+    np.testing.assert_allclose(refit.means, centering.means, atol=1e-5)  # fitted on uncorrected vectors

@@ -54,7 +54,7 @@ def test_cli_distills_a_local_model(tmp_path: object, wordpiece_tokenizer: objec
     from tiny_models import tiny_bert
     from typer.testing import CliRunner
 
-    from contextvec.cli import app
+    from contextvec.cli.main import app
     from contextvec.static.embedder import StaticEmbedder
 
     tmp = Path(str(tmp_path))

@@ -109,13 +109,19 @@ def test_span_pools_all_subwords_of_its_words(bert_embedder: Embedder, wordpiece
     for k, (_, s, e) in enumerate(spans):
         idx = [t for t in range(len(offsets)) if content[t] and offsets[t][0] < e and s < offsets[t][1]]
         assert cosines(res.vectors[k], states[-1][idx].mean(0)) >= 0.9999
-    assert res.text_index.tolist() == [0, 0, 0]  # one text, embedded once
+    assert res.text_index.tolist() == [0, 1, 2]  # a span row's text_index is its position in the request
 
 
 def test_sentence_pooling_modes(bert_embedder: Embedder, wordpiece_tokenizer: object) -> None:
     states, _, content = hidden_states(wordpiece_tokenizer, bert_embedder.backend.model, PLAIN[0])
     top = states[-1]
-    expected = {"cls": top[0], "mean": top[content].mean(0), "max": top[content].max(0), "last": top[content][-1]}
+    expected = {
+        "cls": top[0],
+        "mean": top[content].mean(0),
+        "mean_all": top.mean(0),  # every token, [CLS] and [SEP] included (sentence-transformers' mean)
+        "max": top[content].max(0),
+        "last": top[content][-1],
+    }
     for mode, vec in expected.items():
         got = bert_embedder.embed_sentences([PLAIN[0]], pooling=mode).vectors[0]  # type: ignore[arg-type]
         np.testing.assert_allclose(got, vec, atol=1e-5, err_msg=mode)
@@ -150,7 +156,7 @@ def test_long_text_gets_each_token_from_its_best_context_window(
     ids = backend.tokenizer.encode(text, add_special_tokens=False).ids
     assert len(res) == len(ids)  # nothing truncated
     capacity = backend.info.max_length - len(backend.prefix_ids) - len(backend.suffix_ids)
-    windows = plan_windows(len(ids), capacity, embedder.stride)
+    windows = plan_windows(len(ids), capacity, embedder.run_options.stride)
     assert len(windows) > 3
     P = len(backend.prefix_ids)
     per_window = []

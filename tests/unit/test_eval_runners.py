@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from contextvec import Embedder
-from contextvec.cli import app
+from contextvec.cli.main import app
 from contextvec.errors import DatasetNotFoundError, InputFileError
 from contextvec.eval.analogy import evaluate_analogy
 from contextvec.eval.probes import classify_cv, coarse_tag, lee_spearman, linear_probe

@@ -102,7 +102,7 @@ def test_packaged_similarity_sets_load() -> None:
 def test_cli_trains_saves_and_evaluates(tmp_path: Path, algorithm: str, out: str) -> None:
     from typer.testing import CliRunner
 
-    from contextvec.cli import app
+    from contextvec.cli.main import app
     from contextvec.static.embedder import StaticEmbedder
 
     corpus = tmp_path / "corpus.txt"
@@ -144,7 +144,7 @@ def test_cli_trains_saves_and_evaluates(tmp_path: Path, algorithm: str, out: str
 def test_cli_reports_bad_similarity_files(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from contextvec.cli import app
+    from contextvec.cli.main import app
 
     bad = tmp_path / "pairs.tsv"
     bad.write_text("cat\tdog\tnine\n", encoding="utf-8")

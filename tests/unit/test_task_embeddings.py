@@ -43,7 +43,7 @@ def test_bad_baskets_files(tmp_path: Path) -> None:
 def test_cli_trains_the_demo(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from contextvec.cli import app
+    from contextvec.cli.main import app
     from contextvec.static.embedder import StaticEmbedder
 
     out = tmp_path / "food"

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from contextvec.embedder import Embedder
 from contextvec.errors import InvalidInputError
+from contextvec.models.recipes import default_context_only
 from contextvec.options import LayerPoolingArg, LayersArg, SubwordPooling
+from contextvec.protocol import EmbedderProtocol
 from contextvec.results import SpanEmbeddings, cosine_matrix
-from contextvec.static.embedder import StaticEmbedder
 from contextvec.text import find_word
 
 
@@ -23,7 +23,7 @@ class WordComparison:
 
 
 def compare_word(
-    embedder: Embedder | StaticEmbedder,
+    embedder: EmbedderProtocol,
     texts: Sequence[str],
     word: str,
     *,
@@ -36,19 +36,14 @@ def compare_word(
     """Embed `word` in each text and return the vectors and their pairwise cosine similarities.
 
     Defaults (layers=None, context_only=None) take the model's recipe: the configuration that scored best on the
-    word-in-context train split (contextvec/analysis/recipes.py, docs/EVALUATION.md); otherwise the top layer, as is.
+    word-in-context train split (contextvec/models/recipes.py, docs/EVALUATION.md); otherwise the top layer, as is.
+    The result's `spans.layers` says what was used (with " context_only" when it was).
     """
     if len(texts) < 2:
         raise InvalidInputError(f"compare needs at least two texts, got {len(texts)}.")
     spans = [(t, *find_word(t, word, occurrence, index=i)) for i, t in enumerate(texts)]
-    if isinstance(embedder, StaticEmbedder):
-        result = embedder.embed_spans(spans, layers=-1 if layers is None else layers, layer_pooling=layer_pooling)
-        return WordComparison(spans=result, similarity=cosine_matrix(result.vectors))
     if context_only is None:
-        from contextvec.analysis.recipes import recipe
-
-        r = recipe(embedder.model_id)
-        context_only = r is not None and r.context_only
+        context_only = embedder.contextual and default_context_only(embedder.model_id)
     result = embedder.embed_spans(
         spans, layers=layers, layer_pooling=layer_pooling, subword_pooling=subword_pooling, context_only=context_only
     )
@@ -56,7 +51,7 @@ def compare_word(
 
 
 def word_similarity(
-    embedder: Embedder | StaticEmbedder,
+    embedder: EmbedderProtocol,
     first: str,
     second: str,
     *,
@@ -64,10 +59,7 @@ def word_similarity(
     subword_pooling: SubwordPooling = "mean",
 ) -> tuple[list[str], list[str], npt.NDArray[np.float32], str]:
     """(words of first, words of second, (W1, W2) cosine matrix, layer description) for two sentences."""
-    if isinstance(embedder, StaticEmbedder):
-        res = embedder.embed_words([first, second])
-    else:
-        res = embedder.embed_words([first, second], layers=layers, subword_pooling=subword_pooling)
+    res = embedder.embed_words([first, second], layers=layers, subword_pooling=subword_pooling)
     a, b = res.rows_of(0), res.rows_of(1)
     va, vb = res.vectors[a], res.vectors[b]
     va = va / np.maximum(np.linalg.norm(va, axis=1, keepdims=True), 1e-12)

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from contextvec.analysis.measures import (
     F32,
@@ -141,18 +142,31 @@ def measure_contextuality(
     words = [w for w in sorted(kept) if len(kept[w]) >= 2]
     if not words or n_intra == 0:
         raise InvalidInputError("the corpus sample is too small to measure contextuality; give more texts.")
+    layers, mev_base = _per_layer(kept, words, intra / n_intra, reservoir, baseline_pairs, seed)
+    return ContextualityReport(embedder.model_id, layers, len(sample), len(words), per_word, mev_base)
+
+
+def _per_layer(
+    kept: dict[str, list[F32]],
+    words: list[str],
+    intra: npt.NDArray[np.float64],
+    reservoir: list[tuple[int, F32]],
+    baseline_pairs: int,
+    seed: int,
+) -> tuple[list[LayerContextuality], list[float]]:
+    """The measures of every layer from the collected occurrences, and the MEV of random words (a baseline)."""
     groups = [g for g, _ in reservoir]
     pairs = random_pairs(groups, baseline_pairs, seed)
     base = np.stack([v for _, v in reservoir])  # (R, L+1, D)
     mev_rng = np.random.default_rng(seed)
     layers, mev_base = [], []
-    for k in range(n_states):
+    for k in range(len(intra)):
         occ = [np.stack([v[k] for v in kept[w]]) for w in words]  # per word: (n, D)
         layers.append(
             LayerContextuality(
                 layer=k,
                 self_similarity=float(np.mean([self_similarity(o) for o in occ])),
-                intra_sentence=float(intra[k] / n_intra),
+                intra_sentence=float(intra[k]),
                 mev=float(np.mean([max_explainable_variance(o) for o in occ])),
                 anisotropy=anisotropy(base[:, k], pairs),
             )
@@ -164,4 +178,4 @@ def measure_contextuality(
                 np.mean([max_explainable_variance(base[mev_rng.choice(len(base), n, replace=False), k]) for n in sizes])
             )
         )
-    return ContextualityReport(embedder.model_id, layers, len(sample), len(words), per_word, mev_base)
+    return layers, mev_base

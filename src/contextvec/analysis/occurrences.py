@@ -15,10 +15,9 @@ import numpy.typing as npt
 import regex
 
 from contextvec.data.wordnet import inflections
-from contextvec.embedder import Embedder
 from contextvec.errors import InvalidInputError
 from contextvec.options import LayerPoolingArg, LayersArg, SubwordPooling
-from contextvec.static.embedder import StaticEmbedder
+from contextvec.protocol import EmbedderProtocol
 from contextvec.text import split_words
 
 F32 = npt.NDArray[np.float32]
@@ -107,7 +106,7 @@ def find_occurrences(
 
 
 def collect_occurrences(
-    embedder: Embedder | StaticEmbedder,
+    embedder: EmbedderProtocol,
     texts: Iterable[str],
     words: Sequence[str],
     *,

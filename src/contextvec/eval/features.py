@@ -9,40 +9,39 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from contextvec.embedder import Embedder
+from contextvec.errors import InvalidInputError
 from contextvec.options import SentencePooling, SubwordPooling
+from contextvec.protocol import EmbedderProtocol
 from contextvec.static.embedder import StaticEmbedder
 
-AnyEmbedder = Embedder | StaticEmbedder
 F32 = npt.NDArray[np.float32]
 
 
-def n_layers(embedder: AnyEmbedder) -> int:
+def n_layers(embedder: EmbedderProtocol) -> int:
     """How many feature layers: L+1 hidden states for a contextual model, 1 for a static one."""
-    return 1 if isinstance(embedder, StaticEmbedder) else embedder.info.num_layers + 1
+    return embedder.num_states
 
 
-def _layered(embedder: AnyEmbedder) -> dict[str, object]:
-    return {} if isinstance(embedder, StaticEmbedder) else {"layers": "all", "layer_pooling": "concat"}
+def _layered(embedder: EmbedderProtocol) -> dict[str, Any]:
+    """Every layer at once (concatenated) where there is more than one."""
+    return {"layers": "all", "layer_pooling": "concat"} if embedder.num_states > 1 else {}
 
 
 def span_features(
-    embedder: AnyEmbedder, spans: Sequence[tuple[str, int, int]], subword_pooling: SubwordPooling = "mean"
+    embedder: EmbedderProtocol, spans: Sequence[tuple[str, int, int]], subword_pooling: SubwordPooling = "mean"
 ) -> F32:
     """(N, S, D) vectors of (text, start, end) spans at every layer."""
-    if isinstance(embedder, StaticEmbedder):
-        res = embedder.embed_spans(list(spans))
-    else:
-        res = embedder.embed_spans(list(spans), layers="all", layer_pooling="concat", subword_pooling=subword_pooling)
+    res = embedder.embed_spans(list(spans), subword_pooling=subword_pooling, **_layered(embedder))
     return res.vectors.reshape(len(spans), n_layers(embedder), -1)
 
 
 def sentence_features(
-    embedder: AnyEmbedder, texts: Sequence[str], pooling: SentencePooling = "mean", chunk: int = 512
+    embedder: EmbedderProtocol, texts: Sequence[str], pooling: SentencePooling = "mean", chunk: int = 512
 ) -> F32:
     """(N, S, D) sentence vectors at every layer."""
     parts = []
@@ -51,7 +50,7 @@ def sentence_features(
         if isinstance(embedder, StaticEmbedder):
             v = np.stack([_static_mean(embedder, t) for t in part])
         else:
-            v = embedder.embed_sentences(part, pooling=pooling, layers="all", layer_pooling="concat").vectors
+            v = embedder.embed_sentences(part, pooling=pooling, normalize=False, **_layered(embedder)).vectors
         parts.append(v.reshape(len(part), n_layers(embedder), -1))
     return np.concatenate(parts)
 
@@ -69,7 +68,7 @@ def _static_mean(embedder: StaticEmbedder, text: str) -> F32:
 
 
 def word_features(
-    embedder: AnyEmbedder, sentences: Sequence[Sequence[str]], chunk: int = 256, dtype: type = np.float16
+    embedder: EmbedderProtocol, sentences: Sequence[Sequence[str]], chunk: int = 256, dtype: type = np.float16
 ) -> npt.NDArray[np.floating]:
     """(W, S, D) vectors of every word of pre-split sentences, in order (static OOV words get zeros)."""
     parts: list[npt.NDArray[np.floating]] = []
@@ -79,9 +78,12 @@ def word_features(
             rows = [embedder.vectors.lookup(w) for s in batch for w in s]
             v = np.stack([r if r is not None else np.zeros(embedder.vectors.dim, np.float32) for r in rows])
         else:
-            res = embedder.embed_words(batch, **_layered(embedder))  # type: ignore[arg-type]
+            res = embedder.embed_words(batch, **_layered(embedder))
             if res.dropped:
-                raise ValueError(f"words dropped by the tokenizer: {res.dropped[:3]}")
+                raise InvalidInputError(
+                    f"model {embedder.model_id!r}'s tokenizer drops every character of these words, so they have no "
+                    f"vector (text index, start, end): {res.dropped[:3]}; remove them from the sentences."
+                )
             v = res.vectors
         parts.append(v.reshape(len(v), n_layers(embedder), -1).astype(dtype))
     return np.concatenate(parts)

@@ -19,7 +19,9 @@ from typing import Any
 import numpy as np
 
 from contextvec.embedder import Embedder
-from contextvec.eval.features import AnyEmbedder, n_layers, sentence_features, word_features
+from contextvec.eval.features import n_layers, sentence_features, word_features
+from contextvec.loader import load_embedder
+from contextvec.protocol import EmbedderProtocol
 from contextvec.static.embedder import StaticEmbedder
 
 TASKS = ("wic", "wordsim", "analogy", "lee", "rotten_tomatoes", "bbc_news", "pos")
@@ -34,15 +36,7 @@ class SuiteSizes:
     folds: int = 5
 
 
-def load_any(model: str, correction: str = "none") -> AnyEmbedder:
-    from contextvec.static.packaged import is_static
-
-    if is_static(model):
-        return StaticEmbedder.load(model)
-    return Embedder(model, correction=correction)
-
-
-def run_wic(emb: AnyEmbedder, sizes: SuiteSizes) -> dict[str, Any]:
+def run_wic(emb: EmbedderProtocol, sizes: SuiteSizes) -> dict[str, Any]:
     from contextvec.analysis.correction import fit_correction
     from contextvec.data.brown import sentences
     from contextvec.eval.wic import build_wordnet_pairs
@@ -56,7 +50,7 @@ def run_wic(emb: AnyEmbedder, sizes: SuiteSizes) -> dict[str, Any]:
     return evaluate_wic(emb, train, test, means=means).to_dict()
 
 
-def run_wordsim(emb: AnyEmbedder, sizes: SuiteSizes) -> dict[str, Any]:
+def run_wordsim(emb: EmbedderProtocol, sizes: SuiteSizes) -> dict[str, Any]:
     from contextvec.eval.wordsim import evaluate_similarity, load_pairs
 
     sets = {name: load_pairs(name) for name in ("wordsim353", "simlex999")}
@@ -68,6 +62,7 @@ def run_wordsim(emb: AnyEmbedder, sizes: SuiteSizes) -> dict[str, Any]:
         from contextvec.static.corpus import CorpusWords
         from contextvec.static.distill import distill_layers
 
+        assert isinstance(emb, Embedder), "load_embedder returns an Embedder or a StaticEmbedder"
         vocab = {w.lower() for pairs in sets.values() for p in pairs for w in (p.a, p.b)}
         texts = list(itertools.islice(sentences(), 0, None, 19))[: sizes.distill_sentences]
         layers = distill_layers(emb, CorpusWords(texts), vocabulary=vocab)
@@ -79,7 +74,7 @@ def run_wordsim(emb: AnyEmbedder, sizes: SuiteSizes) -> dict[str, Any]:
     return out
 
 
-def run_analogy(emb: AnyEmbedder, sizes: SuiteSizes) -> dict[str, Any] | None:
+def run_analogy(emb: EmbedderProtocol, sizes: SuiteSizes) -> dict[str, Any] | None:
     if not isinstance(emb, StaticEmbedder):
         return None  # a contextual model has no vocabulary-wide static space to search
     from contextvec.eval.analogy import evaluate_analogy
@@ -87,7 +82,7 @@ def run_analogy(emb: AnyEmbedder, sizes: SuiteSizes) -> dict[str, Any] | None:
     return asdict(evaluate_analogy(emb.vectors))
 
 
-def run_lee(emb: AnyEmbedder, sizes: SuiteSizes) -> dict[str, Any]:
+def run_lee(emb: EmbedderProtocol, sizes: SuiteSizes) -> dict[str, Any]:
     from contextvec.eval.probes import lee_documents, lee_spearman
 
     docs, ratings = lee_documents()
@@ -95,7 +90,7 @@ def run_lee(emb: AnyEmbedder, sizes: SuiteSizes) -> dict[str, Any]:
     return {"per_layer": [lee_spearman(feats[:, k], ratings) for k in range(feats.shape[1])], "docs": len(docs)}
 
 
-def run_classification(emb: AnyEmbedder, sizes: SuiteSizes, dataset: str) -> dict[str, Any]:
+def run_classification(emb: EmbedderProtocol, sizes: SuiteSizes, dataset: str) -> dict[str, Any]:
     from contextvec.data.classification import bbc_news, rotten_tomatoes
     from contextvec.eval.probes import classify_cv
 
@@ -105,7 +100,7 @@ def run_classification(emb: AnyEmbedder, sizes: SuiteSizes, dataset: str) -> dic
     return {"per_layer": per_layer, "n": len(data.texts), "classes": len(set(data.labels)), "note": data.note}
 
 
-def run_pos(emb: AnyEmbedder, sizes: SuiteSizes) -> dict[str, Any]:
+def run_pos(emb: EmbedderProtocol, sizes: SuiteSizes) -> dict[str, Any]:
     from contextvec.eval.probes import brown_pos_split, linear_probe
 
     tr_w, tr_t, te_w, te_t = brown_pos_split(sizes.pos_train, sizes.pos_test)
@@ -122,7 +117,7 @@ def run_pos(emb: AnyEmbedder, sizes: SuiteSizes) -> dict[str, Any]:
     }
 
 
-RUNNERS: dict[str, Callable[[AnyEmbedder, SuiteSizes], dict[str, Any] | None]] = {
+RUNNERS: dict[str, Callable[[EmbedderProtocol, SuiteSizes], dict[str, Any] | None]] = {
     "wic": run_wic,
     "wordsim": run_wordsim,
     "analogy": run_analogy,
@@ -146,7 +141,7 @@ def run_suite(
     if unknown:
         raise OptionError(f"unknown task(s) {unknown}; choose from {', '.join(TASKS)}.")
     sizes = sizes or SuiteSizes()
-    emb = load_any(model)
+    emb = load_embedder(model)
     report: dict[str, Any] = {"model": model, "layers": n_layers(emb), "tasks": {}, "seconds": {}}
     for task in tasks:
         start = time.perf_counter()

@@ -15,9 +15,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import numpy.typing as npt
 
-from contextvec.eval.features import AnyEmbedder, span_features
+from contextvec.eval.features import span_features
 from contextvec.eval.wic import F32, WicPair, accuracy, fit_threshold, pair_cosines, unique_spans
 from contextvec.options import SubwordPooling
+from contextvec.protocol import EmbedderProtocol
 from contextvec.static.embedder import StaticEmbedder
 
 
@@ -77,7 +78,7 @@ def _score(
 
 
 def evaluate_wic(
-    embedder: AnyEmbedder,
+    embedder: EmbedderProtocol,
     train: Sequence[WicPair],
     test: Sequence[WicPair],
     *,

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from contextvec.errors import ModelLoadError, ModelNotFoundError, OptionError
+from contextvec.models.recipes import DEFAULT_SENTENCE_RECIPE, SentenceRecipe, read_sentence_recipe
 from contextvec.models.registry import resolve_model
 from contextvec.options import check_choice
 
@@ -49,6 +50,7 @@ class ModelInfo:
     causal: bool
     has_cls: bool  # whether windows start with a special token usable for cls pooling
     parameters: int
+    sentence_recipe: SentenceRecipe = DEFAULT_SENTENCE_RECIPE  # the model's own sentence pooling, if declared
 
 
 def _special_template(tok: Tokenizer) -> tuple[list[int], list[int]]:
@@ -82,6 +84,31 @@ def _is_causal(config: Any) -> bool:
     return config.model_type not in MODEL_FOR_MASKED_LM_MAPPING_NAMES
 
 
+def _check_model(model: Any, hf_tokenizer: Any, model_id: str) -> None:
+    if not getattr(hf_tokenizer, "is_fast", False):
+        raise ModelLoadError(
+            f"model {model_id!r} has no fast (Rust) tokenizer, which contextvec needs for character offsets; "
+            "add a tokenizer.json to the model folder."
+        )
+    if getattr(model.config, "is_encoder_decoder", False):
+        raise ModelLoadError(
+            f"model {model_id!r} is an encoder-decoder ({model.config.model_type}); contextvec embeds with encoders "
+            "(BERT-style) and decoders (GPT-style)."
+        )
+
+
+def _window(max_length: int | None, limit: int, n_special: int, model_id: str) -> int:
+    """The window size in tokens: the one asked for, checked, or the model's limit capped at 512."""
+    if max_length is None:
+        return min(limit, DEFAULT_MAX_WINDOW)
+    if not n_special + 2 <= max_length <= limit:
+        raise OptionError(
+            f"max_length={max_length} is outside {n_special + 2}..{limit} for model {model_id!r} "
+            f"(its position limit is {limit} tokens, {n_special} of them special)."
+        )
+    return max_length
+
+
 class TorchBackend:
     """A transformers model (encoder or decoder) run with torch, returning all hidden states."""
 
@@ -95,23 +122,15 @@ class TorchBackend:
         dtype: DType = "float32",
         max_length: int | None = None,
         fast_path: bool = True,
+        sentence_recipe: SentenceRecipe | None = None,
     ) -> None:
         import torch
         from tokenizers import Tokenizer
 
         from contextvec.models.fast_bert import build_fast_bert
 
-        if not getattr(hf_tokenizer, "is_fast", False):
-            raise ModelLoadError(
-                f"model {model_id!r} has no fast (Rust) tokenizer, which contextvec needs for character offsets; "
-                "add a tokenizer.json to the model folder."
-            )
+        _check_model(model, hf_tokenizer, model_id)
         config = model.config
-        if getattr(config, "is_encoder_decoder", False):
-            raise ModelLoadError(
-                f"model {model_id!r} is an encoder-decoder ({config.model_type}); contextvec embeds with encoders "
-                "(BERT-style) and decoders (GPT-style)."
-            )
         check_choice("dtype", dtype, ("float32", "bfloat16", "float16"))
         self.device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
         self.model = model.to(device=self.device, dtype=getattr(torch, dtype)).eval()
@@ -128,14 +147,7 @@ class TorchBackend:
         pad = hf_tokenizer.pad_token_id
         self.pad_id = int(pad) if pad is not None else 0
         limit = _model_limit(config, hf_tokenizer)
-        n_special = len(self.prefix_ids) + len(self.suffix_ids)
-        if max_length is None:
-            max_length = min(limit, DEFAULT_MAX_WINDOW)
-        elif not n_special + 2 <= max_length <= limit:
-            raise OptionError(
-                f"max_length={max_length} is outside {n_special + 2}..{limit} for model {model_id!r} "
-                f"(its position limit is {limit} tokens, {n_special} of them special)."
-            )
+        max_length = _window(max_length, limit, len(self.prefix_ids) + len(self.suffix_ids), model_id)
         causal = _is_causal(config)
         self.info = ModelInfo(
             model_id=model_id,
@@ -147,6 +159,7 @@ class TorchBackend:
             causal=causal,
             has_cls=len(self.prefix_ids) > 0,
             parameters=sum(p.numel() for p in model.parameters()),
+            sentence_recipe=sentence_recipe or DEFAULT_SENTENCE_RECIPE,
         )
 
     @classmethod
@@ -187,6 +200,7 @@ class TorchBackend:
             dtype=dtype,
             max_length=max_length,
             fast_path=fast_path,
+            sentence_recipe=read_sentence_recipe(resolved.path) if resolved.source != "hub" else None,
         )
 
     def tokenize(self, texts: Sequence[str]) -> list[Encoded]:

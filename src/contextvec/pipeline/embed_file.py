@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-from contextvec.embedder import Embedder
 from contextvec.errors import ContextvecError, InputFileError
 from contextvec.io.parquet import ParquetSink
 from contextvec.io.readers import InputFormat, Record, read_records
@@ -18,9 +17,10 @@ from contextvec.options import (
     LayersArg,
     Level,
     OutputDType,
-    SentencePooling,
+    SentencePoolingArg,
     SubwordPooling,
 )
+from contextvec.protocol import EmbedderProtocol
 from contextvec.results import Embeddings
 from contextvec.text import locate_span, make_document
 
@@ -31,7 +31,7 @@ def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
 
 
 def embed_file(
-    embedder: Embedder,
+    embedder: EmbedderProtocol,
     source: Path,
     out: Path,
     *,
@@ -40,7 +40,7 @@ def embed_file(
     layers: LayersArg | None = None,
     layer_pooling: LayerPoolingArg = "mean",
     subword_pooling: SubwordPooling = "mean",
-    sentence_pooling: SentencePooling = "mean",
+    sentence_pooling: SentencePoolingArg = None,
     dtype: OutputDType = "float32",
     chunk_size: int = 512,
     on_progress: Callable[[int], None] | None = None,
@@ -74,14 +74,14 @@ def embed_file(
 
 
 def _embed_chunk(
-    embedder: Embedder,
+    embedder: EmbedderProtocol,
     chunk: list[Record],
     source: Path,
     level: Level,
     layers: LayersArg | None,
     layer_pooling: LayerPoolingArg,
     subword_pooling: SubwordPooling,
-    sentence_pooling: SentencePooling,
+    sentence_pooling: SentencePoolingArg,
 ) -> Embeddings:
     _check_records(chunk, source, level)
     texts = [r.text for r in chunk]
@@ -90,10 +90,7 @@ def _embed_chunk(
     if level == "word":
         return embedder.embed_words(texts, layers=layers, layer_pooling=layer_pooling, subword_pooling=subword_pooling)
     if level == "sentence":
-        sentence_layers = -1 if layers is None else layers  # sentence vectors keep the model's own recipe
-        return embedder.embed_sentences(
-            texts, pooling=sentence_pooling, layers=sentence_layers, layer_pooling=layer_pooling
-        )
+        return embedder.embed_sentences(texts, pooling=sentence_pooling, layers=layers, layer_pooling=layer_pooling)
     spans: list[tuple[str, int, int]] = []
     for r in chunk:
         if not r.spans:

@@ -50,9 +50,15 @@ class OpenAIEmbeddingResponse(BaseModel):
 # -- contextvec routes ------------------------------------------------------------------------------------------------
 
 
+LAYERS_HELP = (
+    "-1, '-4:', '0,6,12', 'all', or a list of ints; default: the model's recipe (words, tokens, spans: the layers "
+    "chosen by contextvec's evaluation; sentences: the top layer). The response's `layers` says which were used."
+)
+
+
 class LevelOptions(Strict):
     model: str | None = Field(default=None, description="a served model name; default: the first one")
-    layers: LayersField = Field(default=-1, description="-1, '-4:', '0,6,12', 'all', or a list of ints")
+    layers: LayersField | None = Field(default=None, description=LAYERS_HELP)
     layer_pooling: str | list[float] = Field(default="mean", description="mean | sum | concat | one weight per layer")
     encoding_format: Encoding = Field(default="float", description="float: JSON numbers; base64: little-endian bytes")
     dtype: DType = Field(default="float32", description="precision of the returned vectors")
@@ -67,7 +73,10 @@ class WordsRequest(TextsRequest):
 
 
 class SentencesRequest(TextsRequest):
-    pooling: Literal["cls", "mean", "max", "last"] = "mean"
+    pooling: Literal["cls", "mean", "mean_all", "max", "last"] | None = Field(
+        default=None, description="default: the model's sentence recipe (minilm, mpnet: sentence-transformers')"
+    )
+    normalize: bool | None = Field(default=None, description="unit-length vectors; default: the model's recipe")
 
 
 class SpanItem(Strict):
@@ -86,9 +95,12 @@ class CompareRequest(Strict):
     texts: list[str] = Field(min_length=2)
     word: str
     occurrence: int = Field(default=1, ge=1)
-    layers: LayersField = -1
+    layers: LayersField | None = Field(default=None, description=LAYERS_HELP)
     layer_pooling: str | list[float] = "mean"
     subword_pooling: Literal["first", "last", "first_last", "mean", "max"] = "mean"
+    context_only: bool | None = Field(
+        default=None, description="subtract the word's out-of-context vector; default: the model's recipe"
+    )
 
 
 class Item(BaseModel):

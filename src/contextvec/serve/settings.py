@@ -40,10 +40,12 @@ class ServerSettings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default=[], description="origins allowed by CORS (none: CORS off)"
     )
-    openai_pooling: Literal["cls", "mean", "max", "last"] = Field(
-        default="mean", description="sentence pooling for /v1/embeddings"
+    openai_pooling: Literal["cls", "mean", "mean_all", "max", "last"] | None = Field(
+        default=None, description="sentence pooling for /v1/embeddings (default: the model's sentence recipe)"
     )
-    openai_normalize: bool = Field(default=True, description="unit-length vectors from /v1/embeddings")
+    openai_normalize: bool | None = Field(
+        default=None, description="unit-length vectors from /v1/embeddings (default: the model's sentence recipe)"
+    )
 
     @field_validator("models", "cors_origins", mode="before")
     @classmethod

@@ -1,8 +1,10 @@
-"""StaticEmbedder: the contextual Embedder's calls, answered with one vector per word whatever the context.
+"""StaticEmbedder: the embedder contract (contextvec.protocol) answered with one vector per word, whatever the
+context.
 
-It uses the same words (contextvec.text), the same result types and the same span checks as the spine, so any
-comparison, search or evaluation can run on either. A word missing from the vocabulary has no vector: it is
-listed in `WordEmbeddings.dropped`, and a span or text with no known word raises — never a silent zero vector.
+It uses the same words (contextvec.text), the same span checks and provenance (contextvec.spans) and the same
+result types as the contextual Embedder, so any comparison, search or evaluation can run on either. A word
+missing from the vocabulary has no vector: it is listed in `WordEmbeddings.dropped`, and a span or text with no
+known word raises — never a silent zero vector. A static model's tokens are its words.
 """
 
 from __future__ import annotations
@@ -12,24 +14,40 @@ from collections.abc import Sequence
 import numpy as np
 
 from contextvec.errors import InvalidInputError, OptionError, SpanError
-from contextvec.options import LayerPoolingArg, LayersArg, SubwordPooling, strict_options
-from contextvec.results import SentenceEmbeddings, SpanEmbeddings, WordEmbeddings
+from contextvec.options import LayerPoolingArg, LayersArg, SentencePoolingArg, SubwordPooling, strict_options
+from contextvec.protocol import SpanInput, TextInput
+from contextvec.results import (
+    SentenceEmbeddings,
+    SpanEmbeddings,
+    TokenEmbeddings,
+    WordEmbeddings,
+    normalize_rows,
+)
+from contextvec.spans import check_spans, sentence_provenance, word_provenance
 from contextvec.static.vectors import F32, StaticVectors
-from contextvec.text import Document, locate_span, make_document, make_documents
+from contextvec.text import Document, make_documents
 
-TextInput = str | Sequence[str]
+LAYERS = "static"  # what results say in their `layers` field
 
 
-def _no_layers(layers: LayersArg | None, layer_pooling: LayerPoolingArg) -> None:
+def _no_layers(layers: LayersArg | None, layer_pooling: LayerPoolingArg, context_only: bool = False) -> None:
     if (layers is not None and str(layers) not in {"-1", "0", "all"}) or layer_pooling != "mean":
         raise OptionError(
             f"layers={layers!r}, layer_pooling={layer_pooling!r}: a static model has a single layer; "
             "leave both at their defaults."
         )
+    if context_only:
+        raise OptionError(
+            "context_only=True: a static model has no context to isolate (every use of a word has the same "
+            "vector); leave it False or use a contextual model."
+        )
 
 
 class StaticEmbedder:
-    """Static vectors (GloVe, word2vec, fastText, PCA, ...) behind the Embedder interface."""
+    """Static vectors (GloVe, word2vec, fastText, PCA, ...) behind the embedder contract."""
+
+    contextual = False
+    num_states = 1
 
     def __init__(self, vectors: StaticVectors) -> None:
         self.vectors = vectors
@@ -43,6 +61,10 @@ class StaticEmbedder:
     @property
     def model_id(self) -> str:
         return self.vectors.name
+
+    @property
+    def dim(self) -> int:
+        return self.vectors.dim
 
     def __repr__(self) -> str:
         return f"StaticEmbedder({self.model_id!r}, words={len(self.vectors.words)}, dim={self.vectors.dim})"
@@ -59,6 +81,42 @@ class StaticEmbedder:
                 idx.append(w)
         return vecs, idx
 
+    def _word_rows(self, texts: Sequence[TextInput]) -> tuple[list[Document], F32, list[list[int]]]:
+        """Documents, (N, D) vectors of the known words, and the indices of those words in each document."""
+        docs = make_documents(texts)
+        vecs: list[F32] = []
+        known: list[list[int]] = []
+        for doc in docs:
+            found, idx = self._known(doc)
+            vecs.extend(found)
+            known.append(idx)
+        matrix = np.stack(vecs) if vecs else np.empty((0, self.dim), dtype=np.float32)
+        return docs, matrix, known
+
+    @strict_options
+    def embed_tokens(
+        self,
+        texts: Sequence[TextInput],
+        *,
+        layers: LayersArg | None = None,
+        layer_pooling: LayerPoolingArg = "mean",
+        progress: bool = False,
+    ) -> TokenEmbeddings:
+        """One row per known word (a static model's tokens are its words)."""
+        _no_layers(layers, layer_pooling)
+        docs, vectors, known = self._word_rows(texts)
+        provenance = word_provenance(docs, [d.words[k].reshape(-1, 2) for d, k in zip(docs, known, strict=True)])
+        return TokenEmbeddings(
+            level="token",
+            vectors=vectors,
+            **provenance,
+            pieces=list(provenance["strings"]),
+            word_index=np.asarray([w for k in known for w in k], dtype=np.int64),
+            model_id=self.model_id,
+            layers=LAYERS,
+            pooling="",
+        )
+
     @strict_options
     def embed_words(
         self,
@@ -67,104 +125,96 @@ class StaticEmbedder:
         layers: LayersArg | None = None,
         layer_pooling: LayerPoolingArg = "mean",
         subword_pooling: SubwordPooling = "mean",
+        context_only: bool = False,
         progress: bool = False,
     ) -> WordEmbeddings:
         """One row per known word; unknown words are listed in `dropped`."""
-        _no_layers(layers, layer_pooling)
-        docs = make_documents(texts)
-        vecs, ti, starts, ends, strings, dropped = [], [], [], [], [], []
-        for i, doc in enumerate(docs):
-            found, idx = self._known(doc)
-            known = set(idx)
-            for w, (s, e) in enumerate(doc.words.tolist()):
-                if w not in known:
-                    dropped.append((i, s, e))
-            for v, w in zip(found, idx, strict=True):
-                s, e = doc.words[w].tolist()
-                vecs.append(v)
-                ti.append(i)
-                starts.append(s)
-                ends.append(e)
-                strings.append(doc.text[s:e])
-        D = self.vectors.dim
+        _no_layers(layers, layer_pooling, context_only)
+        docs, vectors, known = self._word_rows(texts)
+        dropped = [
+            (i, int(s), int(e))
+            for i, (doc, k) in enumerate(zip(docs, known, strict=True))
+            for w, (s, e) in enumerate(doc.words.tolist())
+            if w not in set(k)
+        ]
         return WordEmbeddings(
             level="word",
-            vectors=np.stack(vecs) if vecs else np.empty((0, D), dtype=np.float32),
-            text_index=np.asarray(ti, dtype=np.int64),
-            start=np.asarray(starts, dtype=np.int64),
-            end=np.asarray(ends, dtype=np.int64),
-            strings=strings,
-            n_subwords=np.ones(len(vecs), dtype=np.int64),
+            vectors=vectors,
+            **word_provenance(docs, [d.words[k].reshape(-1, 2) for d, k in zip(docs, known, strict=True)]),
+            n_subwords=np.ones(len(vectors), dtype=np.int64),
             dropped=dropped,
             model_id=self.model_id,
-            layers="static",
+            layers=LAYERS,
             pooling="none",
         )
 
     @strict_options
     def embed_spans(
         self,
-        spans: Sequence[tuple[str, int, int]],
+        spans: Sequence[SpanInput],
         *,
         layers: LayersArg | None = None,
         layer_pooling: LayerPoolingArg = "mean",
         subword_pooling: SubwordPooling = "mean",
+        context_only: bool = False,
         progress: bool = False,
     ) -> SpanEmbeddings:
         """One row per span: the mean vector of its known words (one word: that word's vector)."""
-        _no_layers(layers, layer_pooling)
-        if isinstance(spans, str) or len(spans) == 0:
-            raise InvalidInputError("pass a non-empty list of (text, start, end) tuples.")
+        _no_layers(layers, layer_pooling, context_only)
+        checked = check_spans(spans)
         rows: list[F32] = []
-        for k, item in enumerate(spans):
-            if not isinstance(item, Sequence) or isinstance(item, str) or len(item) != 3:
-                raise SpanError(f"span {k} is {item!r}; each span is a (text, start, end) tuple.")
-            doc = make_document(item[0], k)
-            first, last = locate_span(doc, item[1], item[2], k)
-            known, _ = self._known(doc, first, last)
+        for k, d in enumerate(checked.doc_of):
+            known, _ = self._known(checked.docs[d], checked.first_word[k], checked.last_word[k])
             if not known:
                 raise SpanError(
-                    f"span {k} {item[0][item[1] : item[2]]!r} has no word in the vocabulary of {self.model_id}, "
+                    f"span {k} {checked.strings[k]!r} has no word in the vocabulary of {self.model_id}, "
                     "so it has no static vector."
                 )
             rows.append(np.mean(known, axis=0, dtype=np.float32))
         return SpanEmbeddings(
             level="span",
             vectors=np.stack(rows),
-            text_index=np.arange(len(spans), dtype=np.int64),
-            start=np.asarray([int(s[1]) for s in spans], dtype=np.int64),
-            end=np.asarray([int(s[2]) for s in spans], dtype=np.int64),
-            strings=[s[0][int(s[1]) : int(s[2])] for s in spans],
+            **checked.provenance(),
             model_id=self.model_id,
-            layers="static",
+            layers=LAYERS,
             pooling="mean",
         )
 
     @strict_options
     def embed_sentences(
-        self, texts: Sequence[TextInput], *, pooling: str = "mean", progress: bool = False
+        self,
+        texts: Sequence[TextInput],
+        *,
+        pooling: SentencePoolingArg = None,
+        layers: LayersArg | None = None,
+        layer_pooling: LayerPoolingArg = "mean",
+        normalize: bool | None = None,
+        progress: bool = False,
     ) -> SentenceEmbeddings:
-        """One row per text: the mean (or max) of its known words' vectors."""
-        if pooling not in ("mean", "max"):
+        """One row per text: the mean (default) or max of its known words' vectors."""
+        _no_layers(layers, layer_pooling)
+        mode = "mean" if pooling is None else pooling
+        if mode not in ("mean", "max"):
             raise OptionError(f"pooling={pooling!r}: static vectors pool sentences by 'mean' or 'max'.")
         docs = make_documents(texts)
-        rows = []
+        rows, counts = [], []
         for i, doc in enumerate(docs):
             known, _ = self._known(doc)
             if not known:
                 raise InvalidInputError(f"text {i} has no word in the vocabulary of {self.model_id}.")
             m = np.stack(known)  # (W, D)
-            rows.append(m.mean(axis=0) if pooling == "mean" else m.max(axis=0))
+            rows.append(m.mean(axis=0) if mode == "mean" else m.max(axis=0))
+            counts.append(len(known))
+        vectors = np.stack(rows).astype(np.float32)
         return SentenceEmbeddings(
             level="sentence",
-            vectors=np.stack(rows),
-            text_index=np.arange(len(docs), dtype=np.int64),
-            start=np.zeros(len(docs), dtype=np.int64),
-            end=np.asarray([len(d.text) for d in docs], dtype=np.int64),
-            strings=[d.text for d in docs],
+            vectors=normalize_rows(vectors) if normalize else vectors,
+            **sentence_provenance(docs),
+            n_tokens=np.asarray(counts, dtype=np.int64),
+            normalized=bool(normalize),
             model_id=self.model_id,
-            layers="static",
-            pooling=pooling,
+            layers=LAYERS,
+            pooling=mode,
         )
 
     def most_similar(self, word: str, k: int = 10) -> list[tuple[str, float]]:

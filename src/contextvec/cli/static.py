@@ -1,4 +1,4 @@
-"""`contextvec static train ...` and `contextvec eval wordsim`: training and scoring static embeddings."""
+"""`contextvec static train ...`: training static embeddings (word2vec, fastText, PCA/LSA, task, distilled)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ from pathlib import Path
 from typing import Annotated, Any, cast
 
 import typer
-from rich.table import Table
 
-from contextvec.cli_common import err, fail, out
+from contextvec.cli.common import err, fail
 from contextvec.errors import ContextvecError
 
 static_app = typer.Typer(
-    help="Static embeddings: train word2vec, fastText or PCA/LSA on your corpus.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="Static embeddings: train word2vec, fastText or PCA/LSA on your corpus.",
+    no_args_is_help=True,
 )
-eval_app = typer.Typer(help="Evaluate vectors on public data.", no_args_is_help=True)
 
 CorpusArg = Annotated[Path, typer.Argument(help="corpus: a UTF-8 text file, one text per line")]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="a .txt/.vec (word2vec text), .bin (binary) or a folder")]
@@ -126,23 +126,3 @@ def _distill(words: Any, model: str, layers: str, method: str, min_count: int) -
             min_count=min_count,
             on_progress=lambda n: bar.advance(task, n),
         )
-
-
-@eval_app.command("wordsim")
-def wordsim(
-    model: Annotated[str, typer.Option("--model", "-m", help="static vectors: glove-50d, a file or a folder")],
-    dataset: Annotated[list[str] | None, typer.Option(help="wordsim353, simlex999 or a TSV file")] = None,
-) -> None:
-    """Spearman correlation with human similarity ratings, and how many pairs the model covers."""
-    from contextvec.eval.wordsim import evaluate_similarity, load_pairs
-    from contextvec.static.packaged import load_static
-
-    try:
-        vectors = load_static(model)
-        results = [evaluate_similarity(vectors, load_pairs(d), d) for d in dataset or ["wordsim353", "simlex999"]]
-    except ContextvecError as exc:
-        raise fail(exc) from None
-    table = Table(f"{vectors.name}", "Spearman", "pairs covered")
-    for r in results:
-        table.add_row(r.dataset, f"{r.spearman:.3f}", f"{r.covered}/{r.total}")
-    out.print(table)

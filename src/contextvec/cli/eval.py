@@ -1,17 +1,18 @@
-"""`contextvec eval all | wic | wic-pairs`: the evaluation suite from the command line (added to `eval`)."""
+"""`contextvec eval all | wic | wic-pairs | wordsim`: the evaluation suite from the command line."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from contextvec.cli_common import err, fail, out
-from contextvec.cli_static import eval_app
+from contextvec.cli.common import err, fail, out
 from contextvec.errors import ContextvecError, InvalidInputError
+
+eval_app = typer.Typer(rich_markup_mode=None, help="Evaluate vectors on public data.", no_args_is_help=True)
 
 
 @eval_app.command("all")
@@ -66,18 +67,28 @@ def eval_wic(
     model: Annotated[
         str, typer.Option("--model", "-m", help="minilm | mpnet | smollm2 | a folder | glove-50d")
     ] = "minilm",
-    layers: Annotated[str, typer.Option(help="layers to score, e.g. '-4:' (default: every layer)")] = "",
+    layers: Annotated[
+        str | None, typer.Option(help="layers to score, e.g. '-4:' (default: every single layer)")
+    ] = None,
     train: Annotated[
         Path | None,
         typer.Option(
             help="pairs to fit the threshold on (default: the file's split field, else 5-fold cross-validation by word)"
         ),
     ] = None,
-    context_only: Annotated[bool, typer.Option(help="subtract each word's out-of-context vector")] = False,
+    context_only: Annotated[
+        bool | None,
+        typer.Option(
+            "--context-only/--full",
+            help="subtract each word's out-of-context vector (default: only in the model's recipe row)",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Word-in-context accuracy of cosine similarity with a fitted threshold, on any WiC-format file."""
     from contextvec.eval.wic import read_pairs
+    from contextvec.eval.wic_file import score_wic_pairs
+    from contextvec.loader import load_embedder
 
     try:
         test_pairs = read_pairs(pairs)
@@ -86,7 +97,9 @@ def eval_wic(
             test_pairs = [p for p in test_pairs if p.split != "train"] if train_pairs else test_pairs
         if not test_pairs:
             raise InvalidInputError(f"{pairs} has only train pairs; give the test pairs (or no split field).")
-        result = _score_wic(model, layers, context_only, train_pairs, test_pairs)
+        result = score_wic_pairs(
+            load_embedder(model), train_pairs, test_pairs, layers=layers, context_only=context_only
+        )
     except ContextvecError as exc:
         raise fail(exc) from None
     if as_json:
@@ -98,36 +111,21 @@ def eval_wic(
     out.print(table)
 
 
-def _score_wic(model: str, layers: str, context_only: bool, train: list[Any], test: list[Any]) -> dict[str, Any]:
-    import numpy as np
+@eval_app.command("wordsim")
+def wordsim(
+    model: Annotated[str, typer.Option("--model", "-m", help="static vectors: glove-50d, a file or a folder")],
+    dataset: Annotated[list[str] | None, typer.Option(help="wordsim353, simlex999 or a TSV file")] = None,
+) -> None:
+    """Spearman correlation with human similarity ratings, and how many pairs the model covers."""
+    from contextvec.eval.wordsim import evaluate_similarity, load_pairs
+    from contextvec.static.packaged import load_static
 
-    from contextvec.eval.suite import load_any
-    from contextvec.eval.wic import accuracy, fit_threshold, pair_cosines, unique_spans
-    from contextvec.eval.wic_eval import cross_validated
-    from contextvec.static.embedder import StaticEmbedder
-
-    emb = load_any(model, correction="none")
-    pairs = list(train) + list(test)
-    spans, rows = unique_spans(pairs)
-    specs = (
-        [layers]
-        if layers
-        else (["static"] if isinstance(emb, StaticEmbedder) else [str(k) for k in range(emb.info.num_layers + 1)])
-    )
-    y = np.asarray([p.label for p in pairs])
-    scores = []
-    for spec in specs:
-        if isinstance(emb, StaticEmbedder):
-            v = emb.embed_spans(spans).vectors
-        else:
-            v = emb.embed_spans(spans, layers=spec, context_only=context_only).vectors
-        s = pair_cosines(v, rows)
-        if train:
-            n = len(train)
-            t = fit_threshold(s[:n], y[:n])
-            acc = accuracy(s[n:], y[n:], t)
-        else:
-            acc = cross_validated(s, y, [p.word for p in pairs])
-        scores.append({"layers": spec, "accuracy": acc})
-    protocol = "threshold fitted on train" if train else "5-fold cross-validation, folds split by word"
-    return {"model": model, "pairs": len(test), "protocol": protocol, "context_only": context_only, "scores": scores}
+    try:
+        vectors = load_static(model)
+        results = [evaluate_similarity(vectors, load_pairs(d), d) for d in dataset or ["wordsim353", "simlex999"]]
+    except ContextvecError as exc:
+        raise fail(exc) from None
+    table = Table(f"{vectors.name}", "Spearman", "pairs covered")
+    for r in results:
+        table.add_row(r.dataset, f"{r.spearman:.3f}", f"{r.covered}/{r.total}")
+    out.print(table)

@@ -3,62 +3,32 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from contextvec.cli_common import err, fail, out, reported
+from contextvec.cli.common import DEFAULT_MODEL, LayersOpt, ModelOpt, err, escape, fail, out, reported
 from contextvec.errors import ContextvecError, InvalidInputError
+from contextvec.io.corpus import corpus_texts
+from contextvec.loader import load_contextual, load_embedder
 
-plot_app = typer.Typer(help="Pictures as .png or self-contained .html.", no_args_is_help=True)
+plot_app = typer.Typer(rich_markup_mode=None, help="Pictures as .png or self-contained .html.", no_args_is_help=True)
 correction_app = typer.Typer(
-    help="Anisotropy correction (centering / whitening) for an Embedder.", no_args_is_help=True
+    rich_markup_mode=None, help="Anisotropy correction (centering / whitening) for an Embedder.", no_args_is_help=True
 )
 
 CorpusOpt = Annotated[
     str, typer.Option("--corpus", "-c", help="a text file (one text per line), a .jsonl file, or 'brown'")
 ]
-ModelOpt = Annotated[str, typer.Option("--model", "-m", help="minilm | mpnet | smollm2 | a folder | glove-50d")]
-LayersOpt = Annotated[str, typer.Option(help="layers: -1, '-4:', '0,6,12' (default: the model's recommended)")]
-
-
-def corpus_texts(spec: str, limit: int | None = None) -> Iterator[str]:
-    """Texts of a corpus file (txt/jsonl, streamed) or of a named offline corpus ('brown')."""
-    import itertools
-
-    if spec == "brown":
-        from contextvec.data.brown import sentences
-
-        return itertools.islice(sentences(), limit)
-    from contextvec.io.readers import read_records
-
-    return itertools.islice((r.text for r in read_records(Path(spec))), limit)
-
-
-def _layers(value: str | None) -> Any:
-    return None if value in (None, "", "default") else value
-
-
-def _embedder(model: str, correction: str = "auto") -> Any:
-    from contextvec.static.packaged import is_static
-
-    if is_static(model):
-        from contextvec.static.embedder import StaticEmbedder
-
-        return StaticEmbedder.load(model)
-    from contextvec.embedder import Embedder
-
-    return Embedder(model, correction=correction)
 
 
 def senses(
     word: Annotated[str, typer.Argument(help="the word whose senses to find, e.g. bank")],
     corpus: CorpusOpt = "brown",
-    model: ModelOpt = "minilm",
-    layers: LayersOpt = "default",
+    model: ModelOpt = DEFAULT_MODEL,
+    layers: LayersOpt = None,
     k: Annotated[int | None, typer.Option(help="number of senses (default: chosen by silhouette)")] = None,
     method: Annotated[str, typer.Option(help="kmeans | agglomerative")] = "kmeans",
     inflect: Annotated[bool, typer.Option(help="also match -s/-ed/-ing forms")] = True,
@@ -73,13 +43,13 @@ def senses(
     from contextvec.analysis.senses import induce_senses
 
     try:
-        emb = _embedder(model)
+        emb = load_embedder(model)
         occ = collect_occurrences(
             emb,
             corpus_texts(corpus, max_texts),
             [word],
             inflect=inflect,
-            layers=_layers(layers) if not model.startswith("glove") else -1,
+            layers=layers,
             max_per_word=max_occurrences,
         )
         result = induce_senses(occ, k=k, method=method)  # type: ignore[arg-type]
@@ -94,18 +64,25 @@ def senses(
     except ContextvecError as exc:
         raise fail(exc) from None
     scores = ", ".join(f"k={kk}: {s:.3f}" for kk, s in result.silhouette.items())
-    out.print(f"[bold]{word}[/]: {len(occ)} occurrences, {result.k} sense(s) ({occ.model_id}, {occ.layers})")
+    out.print(
+        f"[bold]{escape(word)}[/]: {len(occ)} occurrences, {result.k} sense(s) ({escape(occ.model_id)}, {occ.layers})"
+    )
     if scores:
         out.print(f"silhouette  {scores}", highlight=False)
     table = Table("sense", "size", "characteristic words", "typical use")
     for c in result.clusters:
-        table.add_row(str(c.label), str(c.size), ", ".join(c.keywords[:6]), c.examples[0][:90] if c.examples else "")
+        table.add_row(
+            str(c.label),
+            str(c.size),
+            escape(", ".join(c.keywords[:6])),
+            escape(c.examples[0][:90] if c.examples else ""),
+        )
     out.print(table)
 
 
 def contextuality(
     corpus: CorpusOpt = "brown",
-    model: ModelOpt = "minilm",
+    model: ModelOpt = DEFAULT_MODEL,
     max_texts: Annotated[int, typer.Option(help="texts to sample from the corpus")] = 2000,
     max_words: Annotated[int, typer.Option(help="target words for self-similarity / MEV")] = 300,
     json_out: Annotated[Path | None, typer.Option("--json", help="write the per-layer numbers as JSON")] = None,
@@ -115,7 +92,7 @@ def contextuality(
     from contextvec.analysis.contextuality import measure_contextuality
 
     try:
-        emb = _embedder(model, correction="none")
+        emb = load_contextual(model, purpose="contextuality")
         report = measure_contextuality(emb, corpus_texts(corpus), max_texts=max_texts, max_words=max_words)
         if json_out:
             json_out.write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
@@ -138,7 +115,7 @@ def contextuality(
 def attention(
     text: Annotated[str, typer.Argument(help="one sentence (it must fit one window)")],
     word: Annotated[str, typer.Option("--word", "-w", help="show where this word looks")],
-    model: ModelOpt = "minilm",
+    model: ModelOpt = DEFAULT_MODEL,
     layer: Annotated[int | None, typer.Option(help="one layer (0-based block); default: mean of all")] = None,
     head: Annotated[int | None, typer.Option(help="one head; default: mean of all")] = None,
     top: Annotated[int, typer.Option(help="how many words to list")] = 5,
@@ -147,7 +124,7 @@ def attention(
     from contextvec.analysis.attention import attention_by_word
 
     try:
-        att = attention_by_word(_embedder(model), text)
+        att = attention_by_word(load_contextual(model, purpose="attention"), text)
         i = att.index(word)
         row = att.select(layer, head)[i]
     except ContextvecError as exc:
@@ -155,26 +132,25 @@ def attention(
     order = sorted(range(len(row)), key=lambda j: -row[j])[:top]
     where = f"layer {layer}" if layer is not None else "all layers"
     heads = f"head {head}" if head is not None else "mean of heads"
-    out.print(f"[bold]{word}[/] attends to ({att.model_id}, {where}, {heads}):")
+    out.print(f"[bold]{escape(word)}[/] attends to ({escape(att.model_id)}, {where}, {heads}):")
     for j in order:
-        out.print(f"  {att.labels[j]:<14} {row[j]:.3f}", highlight=False)
+        out.print(f"  {att.labels[j]:<14} {row[j]:.3f}", highlight=False, markup=False)
 
 
 @correction_app.command("fit")
 def correction_fit(
     out_path: Annotated[Path, typer.Option("--out", "-o", help="the .npz file to write")],
     corpus: CorpusOpt = "brown",
-    model: ModelOpt = "minilm",
+    model: ModelOpt = DEFAULT_MODEL,
     kind: Annotated[str, typer.Option(help="center (any layers) | whiten (the given layers only)")] = "center",
     layers: Annotated[str, typer.Option(help="for whiten: the layers it is fitted for")] = "-1",
     max_texts: Annotated[int, typer.Option(help="texts to estimate it on")] = 5000,
 ) -> None:
     """Estimate an anisotropy correction on a corpus; use it with Embedder(correction=FILE)."""
     from contextvec.analysis.correction import fit_correction
-    from contextvec.embedder import Embedder
 
     try:
-        emb = Embedder(model, correction="none")
+        emb = load_contextual(model, purpose="correction fit")
         corr = fit_correction(
             emb,
             corpus_texts(corpus),
@@ -193,7 +169,7 @@ def plot_senses(
     word: Annotated[str, typer.Argument(help="the word")],
     out_path: Annotated[Path, typer.Option("--out", "-o", help=".png or .html")],
     corpus: CorpusOpt = "brown",
-    model: ModelOpt = "minilm",
+    model: ModelOpt = DEFAULT_MODEL,
     k: Annotated[int | None, typer.Option(help="number of senses (default: by silhouette)")] = None,
     max_occurrences: Annotated[int, typer.Option(help="at most this many occurrences")] = 300,
     projection: Annotated[str, typer.Option(help="pca | umap")] = "pca",
@@ -205,7 +181,7 @@ def plot_senses(
 
     with reported():
         occ = collect_occurrences(
-            _embedder(model), corpus_texts(corpus), [word], inflect=True, max_per_word=max_occurrences
+            load_embedder(model), corpus_texts(corpus), [word], inflect=True, max_per_word=max_occurrences
         )
         sense_map(induce_senses(occ, k=k), out_path, projection)  # type: ignore[arg-type]
     err.print(f"wrote {out_path}", highlight=False)
@@ -225,7 +201,7 @@ def plot_layers(
 
     with reported():
         reports = [
-            measure_contextuality(_embedder(m, correction="none"), corpus_texts(corpus), max_texts=max_texts)
+            measure_contextuality(load_contextual(m, purpose="plot layers"), corpus_texts(corpus), max_texts=max_texts)
             for m in models
         ]
         layer_curves(reports, out_path, adjusted=adjusted)
@@ -237,15 +213,15 @@ def plot_similarity(
     first: Annotated[str, typer.Argument(help="first sentence (rows)")],
     second: Annotated[str, typer.Argument(help="second sentence (columns)")],
     out_path: Annotated[Path, typer.Option("--out", "-o", help=".png or .html")],
-    model: ModelOpt = "minilm",
-    layers: LayersOpt = "default",
+    model: ModelOpt = DEFAULT_MODEL,
+    layers: LayersOpt = None,
 ) -> None:
     """Word-by-word cosine similarity between two sentences."""
     from contextvec.analysis.compare import word_similarity
     from contextvec.viz.plots import similarity_map
 
     with reported():
-        rows, cols, matrix, described = word_similarity(_embedder(model), first, second, layers=_layers(layers))
+        rows, cols, matrix, described = word_similarity(load_embedder(model), first, second, layers=layers)
         similarity_map(matrix, rows, cols, out_path, f"{model}, {described}")
     err.print(f"wrote {out_path}", highlight=False)
 
@@ -254,7 +230,7 @@ def plot_similarity(
 def plot_attention(
     texts: Annotated[list[str], typer.Argument(help="one or more sentences (one row of panels each)")],
     out_path: Annotated[Path, typer.Option("--out", "-o", help=".png or .html")],
-    model: ModelOpt = "minilm",
+    model: ModelOpt = DEFAULT_MODEL,
     layer: Annotated[list[int] | None, typer.Option(help="layers to show (default: first, middle, last)")] = None,
     head: Annotated[int | None, typer.Option(help="one head (default: mean of heads)")] = None,
     specials: Annotated[bool, typer.Option(help="keep [CLS]/[SEP] rows and columns")] = False,
@@ -266,6 +242,6 @@ def plot_attention(
     with reported():
         if not texts:
             raise InvalidInputError("give at least one sentence.")
-        emb = _embedder(model)
+        emb = load_contextual(model, purpose="attention")
         attention_maps([attention_by_word(emb, t) for t in texts], out_path, layer, head, words_only=not specials)
     err.print(f"wrote {out_path}", highlight=False)

@@ -1,0 +1,123 @@
+"""`contextvec serve`: its flags are generated from `ServerSettings`, so every setting is a flag, an environment
+variable (CONTEXTVEC_*) and a field of one class, with one default, one description and one validation."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import signal
+import socket
+import types
+import typing
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+import typer
+
+from contextvec.cli.common import err, escape, fail
+from contextvec.errors import ContextvecError, OptionError
+
+# flags whose name is not the field's: a repeatable flag reads better in the singular
+_FLAG_NAMES = {"models": "--model", "cors_origins": "--cors-origin"}
+
+
+_METAVARS: dict[Any, str] = {bool: "", int: "INTEGER", float: "NUMBER", list[str]: "TEXT"}
+
+
+def _flag_type(annotation: Any) -> Any:
+    """The type a flag parses into (None = not given); pydantic validates the value afterwards."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+    if typing.get_origin(annotation) is typing.Literal:
+        return str
+    if typing.get_origin(annotation) is list:
+        return list[str]
+    return annotation
+
+
+def _parameters() -> list[inspect.Parameter]:
+    from contextvec.serve.settings import ServerSettings
+
+    params = []
+    for name, field in ServerSettings.model_fields.items():
+        kind = _flag_type(field.annotation)
+        flag = _FLAG_NAMES.get(name, "--" + name.replace("_", "-"))
+        decls = [f"{flag}/--no-{flag[2:]}"] if kind is bool else [flag]
+        if name == "models":
+            decls.append("-m")
+        default = ",".join(field.default) if isinstance(field.default, list) else field.default
+        default = "none" if default in (None, "") else default
+        help_text = f"{field.description} (env CONTEXTVEC_{name.upper()}; default: {default})"
+        option = typer.Option(*decls, help=help_text, show_default=False, metavar=_METAVARS.get(kind, "TEXT"))
+        annotation = Annotated[kind | None, option]  # type: ignore[valid-type]
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
+    return params
+
+
+def _check_bind(host: str, port: int) -> None:
+    """Fail before loading models or printing anything if the address cannot be bound (e.g. port in use)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(infos[0][4])
+    except OSError as exc:
+        raise OptionError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --port or --host."
+        ) from None
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class DrainingServer(uvicorn.Server):  # type: ignore[misc]
+        """uvicorn re-raises SIGTERM after its graceful shutdown (exit status 143); a drained stop is a success."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                yield
+                self._captured_signals = [s for s in self._captured_signals if s != signal.SIGTERM]
+
+    return DrainingServer
+
+
+def serve(**flags: Any) -> None:
+    """Serve token, word, span and sentence vectors over HTTP (flags override CONTEXTVEC_* variables)."""
+    from contextvec.serve import require_server_extra
+
+    try:
+        require_server_extra()
+    except ContextvecError as exc:
+        raise fail(exc) from None
+    import uvicorn
+    from pydantic import ValidationError
+
+    from contextvec.serve.app import create_app
+    from contextvec.serve.settings import ServerSettings
+
+    try:
+        settings = ServerSettings(**{k: v for k, v in flags.items() if v is not None})  # + CONTEXTVEC_* variables
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        err.print(f"[bold red]error:[/] setting {first['loc'][0]}: {escape(str(first['msg']))}", highlight=False)
+        raise typer.Exit(code=2) from None
+    try:
+        _check_bind(settings.host, settings.port)
+        application = create_app(settings)
+    except ContextvecError as exc:
+        raise fail(exc) from None
+    config = uvicorn.Config(
+        application, host=settings.host, port=settings.port, timeout_graceful_shutdown=30, log_level="warning"
+    )
+    err.print(f"serving {', '.join(settings.models)} on http://{settings.host}:{settings.port}", markup=False)
+    _server_class()(config).run()
+
+
+def serve_command() -> Callable[..., None]:
+    """`serve` with one keyword parameter per ServerSettings field, for Typer to turn into flags."""
+    serve.__signature__ = inspect.Signature(_parameters(), return_annotation=None)  # type: ignore[attr-defined]
+    serve.__annotations__ = {p.name: p.annotation for p in _parameters()} | {"return": None}
+    return serve
