@@ -44,3 +44,7 @@ class InputFileError(ContextvecError, ValueError):
 
 class DatasetNotFoundError(ContextvecError, LookupError):
     """A public dataset that is not installed; the message names the command that installs it."""
+
+
+class NonFiniteError(ContextvecError, ArithmeticError):
+    """Vectors holding NaN or infinity: damaged weights, or values too large for the requested output dtype."""
