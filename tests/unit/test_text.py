@@ -11,18 +11,25 @@ def words_of(text: str) -> list[str]:
     return [text[s:e] for s, e in split_words(text).tolist()]
 
 
-def test_words_are_runs_of_letters_and_single_punctuation() -> None:
+def test_words_follow_unicode_word_segmentation() -> None:
     assert words_of("We sat on the bank.") == ["We", "sat", "on", "the", "bank", "."]
-    assert words_of("didn't e-mail 3.14") == ["didn", "'", "t", "e", "-", "mail", "3", ".", "14"]
+    # issue 14: contractions, names, numbers and initialisms stay whole; hyphens and other punctuation split
+    assert words_of("didn't e-mail 3.14") == ["didn't", "e", "-", "mail", "3.14"]
+    assert words_of("O'Neil paid 1,000.50 in the U.S. (e.g. cash).") == [
+        "O'Neil", "paid", "1,000.50", "in", "the", "U.S.", "(", "e.g.", "cash", ")", ".",
+    ]  # fmt: skip
+    assert words_of("dogs' 'quoted' end.") == ["dogs", "'", "'", "quoted", "'", "end", "."]
 
 
 def test_combining_marks_stay_with_their_letter_and_separators_split() -> None:
-    text = "cafe\u0301 a\u200bb c\u200dd \ufeffbom x\u2028y z\x07w"
-    assert words_of(text) == ["cafe\u0301", "a", "b", "c", "d", "bom", "x", "y", "z", "w"]
+    text = "cafe\u0301 a\u200bb \ufeffbom x\u2028y z\x07w \u0301"
+    assert words_of(text) == ["cafe\u0301", "a", "b", "bom", "x", "y", "z", "w", "\u0301"]
+    assert words_of("c\u200dd co\u00adop") == ["c\u200dd", "co\u00adop"]  # a joiner or soft hyphen inside stays
 
 
 def test_emoji_cjk_and_rtl_are_words() -> None:
-    assert words_of("😀 世界 שלום مرحبا") == ["😀", "世界", "שלום", "مرحبا"]
+    assert words_of("😀 世界 שלום مرحبا") == ["😀", "世", "界", "שלום", "مرحبا"]  # Han: one word per character
+    assert words_of("👍🏽👨\u200d👩\u200d👧🇫🇷🇩🇪!") == ["👍🏽", "👨\u200d👩\u200d👧", "🇫🇷", "🇩🇪", "!"]
 
 
 @given(st.text(max_size=200))
