@@ -48,3 +48,7 @@ class DatasetNotFoundError(ContextvecError, LookupError):
 
 class NonFiniteError(ContextvecError, ArithmeticError):
     """Vectors holding NaN or infinity: damaged weights, or values too large for the requested output dtype."""
+
+
+class OutputPathError(ContextvecError, ValueError):
+    """An output path that cannot be written as asked; checked before any work is done."""
