@@ -12,7 +12,7 @@ Offsets are Python string indices (code points) into the original, unmodified te
 
 from __future__ import annotations
 
-import itertools
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,7 +23,8 @@ import regex
 from contextvec.errors import InvalidInputError, SpanError
 
 _SEP = r"\s\p{Cc}\p{Cf}\p{Z}\p{Cs}"
-_BOUNDARY_RE = regex.compile(r"(?wV1)\b")  # UAX #29 word boundaries (zero-width)
+_SEGMENT_RE = regex.compile(r"(?wV1s).+?\b")  # text up to the next UAX #29 word boundary
+_SEP_CHAR_RE = regex.compile(rf"[{_SEP}]")
 _TRIM_RE = regex.compile(rf"^[{_SEP}]*(.*?)[{_SEP}]*$", regex.DOTALL)  # a segment's separators at its edges
 _INITIALISM_RE = regex.compile(r"\p{L}(?:\.\p{L})+")  # "U.S", "e.g": a final "." that follows joins them
 _LONE_SURROGATE_RE = regex.compile(r"[\ud800-\udfff]")
@@ -42,18 +43,27 @@ class Document:
         return [self.text[s:e] for s, e in self.words.tolist()]
 
 
+@functools.lru_cache(maxsize=4096)
+def _is_sep(ch: str) -> bool:
+    return _SEP_CHAR_RE.match(ch) is not None
+
+
 def split_words(text: str) -> Spans:
     """Character spans (W, 2) of the words of `text` (see the module docstring for the rule)."""
-    cuts = sorted({m.start() for m in _BOUNDARY_RE.finditer(text)} | {0, len(text)})
     spans: list[tuple[int, int]] = []
-    for a, b in itertools.pairwise(cuts):
-        m = _TRIM_RE.match(text[a:b])
-        assert m is not None  # the pattern matches any string
-        s, e = a + m.start(1), a + m.end(1)
-        if s == e:
-            continue  # only separators
-        if spans and text[s:e] == "." and spans[-1][1] == s and _INITIALISM_RE.fullmatch(text, *spans[-1]):
-            spans[-1] = (spans[-1][0], e)
+    for m in _SEGMENT_RE.finditer(text):
+        seg = m.group()
+        if seg.isspace():
+            continue
+        s, e = m.span()
+        if _is_sep(seg[0]) or _is_sep(seg[-1]):  # trim separators at the edges (rare: BOM, controls, marks)
+            t = _TRIM_RE.match(seg)
+            assert t is not None  # the pattern matches any string
+            s, e = s + t.start(1), s + t.end(1)
+            if s == e:
+                continue  # only separators
+        if spans and seg == "." and spans[-1][1] == s and _INITIALISM_RE.fullmatch(text, *spans[-1]):
+            spans[-1] = (spans[-1][0], e)  # "U.S" + "." -> "U.S."
             continue
         spans.append((s, e))
     return np.asarray(spans, dtype=np.int64).reshape(-1, 2)

@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -94,3 +96,39 @@ def test_locate_span_finds_word_range_and_refuses_partial_words() -> None:
         locate_span(doc, 2, 3, 0)  # only whitespace
     with pytest.raises(SpanError, match="integers"):
         locate_span(doc, "14", 18, 0)
+
+
+def _reference_words(text: str) -> list[tuple[int, int]]:
+    """The rule written plainly: cut at every UAX #29 boundary, trim separators, join initialisms' final period."""
+    import regex
+
+    sep = regex.compile(r"[\s\p{Cc}\p{Cf}\p{Z}\p{Cs}]")
+    cuts = sorted({m.start() for m in regex.finditer(r"(?wV1)\b", text)} | {0, len(text)})
+    spans: list[tuple[int, int]] = []
+    for a, b in itertools.pairwise(cuts):
+        while a < b and sep.match(text[a]):
+            a += 1
+        while b > a and sep.match(text[b - 1]):
+            b -= 1
+        if a == b:
+            continue
+        if (
+            spans
+            and text[a:b] == "."
+            and spans[-1][1] == a
+            and regex.fullmatch(r"\p{L}(\.\p{L})+", text[slice(*spans[-1])])
+        ):
+            spans[-1] = (spans[-1][0], b)
+        else:
+            spans.append((a, b))
+    return spans
+
+
+@given(
+    st.text(
+        alphabet=st.one_of(st.characters(exclude_categories=["Cs"]), st.sampled_from(" .'\u200b\ufeff\u0301")),
+        max_size=80,
+    )
+)
+def test_split_words_follows_the_rule_as_written(text: str) -> None:
+    assert [tuple(w) for w in split_words(text).tolist()] == _reference_words(text)
