@@ -3,7 +3,7 @@
 A word is a Unicode word segment (UAX #29 word boundaries, as the `regex` package's `(?w)` flag implements them)
 that holds a visible character, with separators trimmed from its edges. So "didn't", "O'Neil", "3.14", "1,000.5"
 and "e-mail"'s parts ("e", "-", "mail") are what a reader expects; each punctuation mark and each emoji (with its
-skin tone or ZWJ sequence) is its own word; Han and kana characters are one word each (no dictionary). One
+skin tone or ZWJ sequence) is its own word; Han and hiragana characters are one word each (no dictionary). One
 tailoring: an initialism of single letters and periods keeps its final period ("U.S.", "e.g.").
 Whitespace, control and format characters (zero-width space, BOM, direction marks) separate words and belong to
 none; a format character or joiner *inside* a segment ("co\u00adop", "c\u200dd") stays inside it.
