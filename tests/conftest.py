@@ -13,7 +13,7 @@ from contextvec.models.backend import TorchBackend
 # Hypothesis profiles: "default" keeps the property tests within seconds in CI (a few hundred texts in all);
 # `pytest --hypothesis-profile=long` runs thousands before a release (docs/reliability.md).
 _COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
-settings.register_profile("default", max_examples=200, **_COMMON)  # type: ignore[arg-type]
+settings.register_profile("default", max_examples=100, **_COMMON)  # type: ignore[arg-type]
 settings.register_profile("long", max_examples=2000, **_COMMON)  # type: ignore[arg-type]
 settings.load_profile("default")
 
