@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, settings
 from tiny_models import _byte_fallback_bpe, _byte_level_bpe, _wordpiece, tiny_bert, tiny_llama
 from transformers import PreTrainedTokenizerFast
 
 from contextvec import Embedder
 from contextvec.models.backend import TorchBackend
+
+# Hypothesis profiles: "default" keeps the property tests within seconds in CI (a few hundred texts in all);
+# `pytest --hypothesis-profile=long` runs thousands before a release (docs/reliability.md).
+_COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("default", max_examples=100, **_COMMON)  # type: ignore[arg-type]
+settings.register_profile("long", max_examples=2000, **_COMMON)  # type: ignore[arg-type]
+settings.load_profile("default")
 
 
 @pytest.fixture(scope="session")

@@ -23,8 +23,10 @@ def hidden_states(hf_tokenizer: Any, model: Any, text: str) -> tuple[list[np.nda
 
 
 def simple_words(text: str) -> list[tuple[int, int]]:
-    """Words of a plain ASCII text: runs of letters/digits, or one punctuation mark."""
-    return [m.span() for m in re.finditer(r"[A-Za-z0-9]+|[^\sA-Za-z0-9]", text)]
+    """Words of a plain ASCII text as UAX #29 cuts them: runs of letters/digits (an apostrophe or period between two
+    letters or two digits stays inside: "didn't", "3.14"), or one punctuation mark."""
+    word = r"[A-Za-z]+(?:['.][A-Za-z]+)*|[0-9]+(?:[.,][0-9]+)*"
+    return [m.span() for m in re.finditer(rf"{word}|[^\sA-Za-z0-9]", text)]
 
 
 def word_vectors(

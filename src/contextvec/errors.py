@@ -44,3 +44,11 @@ class InputFileError(ContextvecError, ValueError):
 
 class DatasetNotFoundError(ContextvecError, LookupError):
     """A public dataset that is not installed; the message names the command that installs it."""
+
+
+class NonFiniteError(ContextvecError, ArithmeticError):
+    """Vectors holding NaN or infinity: damaged weights, or values too large for the requested output dtype."""
+
+
+class OutputPathError(ContextvecError, ValueError):
+    """An output path that cannot be written as asked; checked before any work is done."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, ParamSpec, TypeAlias, TypeVar, get_args
@@ -129,6 +130,15 @@ def resolve_layer_selection(layers: LayersArg, pooling: LayerPoolingArg, num_lay
         raise OptionError(
             f"layer_pooling={pooling!r} must be one of {', '.join(LAYER_POOLINGS)} or a list of numbers."
         ) from None
+    if not all(math.isfinite(w) for w in weights):
+        raise OptionError(
+            f"layer_pooling={list(weights)} holds NaN or infinity; give finite numbers, e.g. [0.25, 0.75]."
+        )
+    if not any(weights):
+        raise OptionError(
+            f"layer_pooling={list(weights)} is all zeros, which makes every vector zero; give at least one "
+            "non-zero weight, e.g. [0.25, 0.75]."
+        )
     if len(weights) != len(indices):
         raise OptionError(
             f"layer_pooling has {len(weights)} weights but layers={layers!r} selects {len(indices)} layers "

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from contextvec.options import Level, OutputDType
+from contextvec.pooling.finite import narrow
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -52,10 +53,13 @@ class Embeddings:
         return {}
 
     def to_arrow(self, dtype: OutputDType = "float32") -> pa.Table:
-        """A pyarrow Table: one row per vector, the vector as a fixed-size list, provenance in schema metadata."""
+        """A pyarrow Table: one row per vector, the vector as a fixed-size list, provenance in schema metadata.
+
+        Raises NonFiniteError when `dtype="float16"` cannot hold the values (instead of writing infinity).
+        """
         import pyarrow as pa
 
-        values = self.vectors.astype(np.float16 if dtype == "float16" else np.float32, copy=False)
+        values = narrow(self.vectors, dtype, f"{self.level} vectors of {self.model_id!r}")
         vector = pa.FixedSizeListArray.from_arrays(pa.array(values.reshape(-1)), self.dim)
         columns: dict[str, Any] = {
             "text_index": pa.array(self.text_index),

@@ -1,13 +1,18 @@
 """Texts and words: validation, and the one definition of a "word" that every level of contextvec uses.
 
-A word is a maximal run of letters, digits and connector punctuation (with any combining marks that follow),
-or a single other visible character (punctuation, symbol, emoji) with its combining marks. Whitespace, control
-and format characters (zero-width space, joiners, BOM, direction marks) separate words and belong to none.
-Offsets are Python string indices (code points) into the original, unmodified text.
+A word is a Unicode word segment (UAX #29 word boundaries, as the `regex` package's `(?w)` flag implements them)
+that holds a visible character, with separators trimmed from its edges. So "didn't", "O'Neil", "3.14", "1,000.5"
+and "e-mail"'s parts ("e", "-", "mail") are what a reader expects; each punctuation mark and each emoji (with its
+skin tone or ZWJ sequence) is its own word; Han and hiragana characters are one word each (no dictionary). One
+tailoring: an initialism of single letters and periods keeps its final period ("U.S.", "e.g.").
+Whitespace, control and format characters (zero-width space, BOM, direction marks) separate words and belong to
+none; a format character or joiner *inside* a segment ("co\u00adop", "c\u200dd") stays inside it.
+Offsets are Python string indices (code points) into the original, unmodified text. See docs/embedding.md.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,11 +23,10 @@ import regex
 from contextvec.errors import InvalidInputError, SpanError
 
 _SEP = r"\s\p{Cc}\p{Cf}\p{Z}\p{Cs}"
-_WORD_RE = regex.compile(
-    r"[\p{L}\p{N}\p{Pc}][\p{L}\p{N}\p{Pc}\p{M}]*"  # letters/digits, with their combining marks
-    r"|\p{M}+"  # combining marks with nothing to combine with
-    rf"|[^{_SEP}\p{{M}}]\p{{M}}*"  # any other visible character (punctuation, symbol, emoji) and its marks
-)
+_SEGMENT_RE = regex.compile(r"(?wV1s).+?\b")  # text up to the next UAX #29 word boundary
+_SEP_CHAR_RE = regex.compile(rf"[{_SEP}]")
+_TRIM_RE = regex.compile(rf"^[{_SEP}]*(.*?)[{_SEP}]*$", regex.DOTALL)  # a segment's separators at its edges
+_INITIALISM_RE = regex.compile(r"\p{L}(?:\.\p{L})+")  # "U.S", "e.g": a final "." that follows joins them
 _LONE_SURROGATE_RE = regex.compile(r"[\ud800-\udfff]")
 
 Spans = npt.NDArray[np.int64]  # (W, 2): [start, end) character offsets
@@ -39,9 +43,29 @@ class Document:
         return [self.text[s:e] for s, e in self.words.tolist()]
 
 
+@functools.lru_cache(maxsize=4096)
+def _is_sep(ch: str) -> bool:
+    return _SEP_CHAR_RE.match(ch) is not None
+
+
 def split_words(text: str) -> Spans:
     """Character spans (W, 2) of the words of `text` (see the module docstring for the rule)."""
-    spans = [m.span() for m in _WORD_RE.finditer(text)]
+    spans: list[tuple[int, int]] = []
+    for m in _SEGMENT_RE.finditer(text):
+        seg = m.group()
+        if seg.isspace():
+            continue
+        s, e = m.span()
+        if _is_sep(seg[0]) or _is_sep(seg[-1]):  # trim separators at the edges (rare: BOM, controls, marks)
+            t = _TRIM_RE.match(seg)
+            assert t is not None  # the pattern matches any string
+            s, e = s + t.start(1), s + t.end(1)
+            if s == e:
+                continue  # only separators
+        if spans and seg == "." and spans[-1][1] == s and _INITIALISM_RE.fullmatch(text, *spans[-1]):
+            spans[-1] = (spans[-1][0], e)  # "U.S" + "." -> "U.S."
+            continue
+        spans.append((s, e))
     return np.asarray(spans, dtype=np.int64).reshape(-1, 2)
 
 

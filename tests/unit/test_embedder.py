@@ -67,8 +67,8 @@ def test_decoder_word_vectors_match_raw_transformers(llama_embedder: Embedder, b
 def test_byte_fallback_tokens_align_and_match(fallback_embedder: Embedder, fallback_tokenizer: object) -> None:
     text = "the bank 世界 😀 ok"
     res = fallback_embedder.embed_words([text], layers=-1)
-    assert res.strings == ["the", "bank", "世界", "😀", "ok"]
-    assert res.n_subwords[2] == 6 and res.n_subwords[3] == 4  # one <0xNN> piece per UTF-8 byte
+    assert res.strings == ["the", "bank", "世", "界", "😀", "ok"]  # UAX #29: one word per Han character
+    assert res.n_subwords[2] == 3 and res.n_subwords[4] == 4  # one <0xNN> piece per UTF-8 byte
     expected = _ref(
         fallback_embedder,
         fallback_tokenizer,

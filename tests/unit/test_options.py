@@ -59,3 +59,17 @@ def test_unknown_keyword_arguments_name_the_valid_ones() -> None:
     assert f(1, beta=3) == 5
     with pytest.raises(OptionError, match="unknown option\\(s\\) gamma; valid options: x, alpha, beta"):
         f(1, gamma=3)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        ([float("nan"), 1.0], "NaN or infinity"),
+        ([float("inf"), 1.0], "NaN or infinity"),
+        ([1.0, float("-inf")], "NaN or infinity"),
+        ([0.0, 0.0], "all zeros"),
+    ],
+)
+def test_layer_pooling_weights_must_be_finite_and_not_all_zero(weights: list[float], message: str) -> None:
+    with pytest.raises(OptionError, match=message):
+        resolve_layer_selection("-2:", weights, num_layers=6)

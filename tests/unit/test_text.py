@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -11,18 +13,25 @@ def words_of(text: str) -> list[str]:
     return [text[s:e] for s, e in split_words(text).tolist()]
 
 
-def test_words_are_runs_of_letters_and_single_punctuation() -> None:
+def test_words_follow_unicode_word_segmentation() -> None:
     assert words_of("We sat on the bank.") == ["We", "sat", "on", "the", "bank", "."]
-    assert words_of("didn't e-mail 3.14") == ["didn", "'", "t", "e", "-", "mail", "3", ".", "14"]
+    # issue 14: contractions, names, numbers and initialisms stay whole; hyphens and other punctuation split
+    assert words_of("didn't e-mail 3.14") == ["didn't", "e", "-", "mail", "3.14"]
+    assert words_of("O'Neil paid 1,000.50 in the U.S. (e.g. cash).") == [
+        "O'Neil", "paid", "1,000.50", "in", "the", "U.S.", "(", "e.g.", "cash", ")", ".",
+    ]  # fmt: skip
+    assert words_of("dogs' 'quoted' end.") == ["dogs", "'", "'", "quoted", "'", "end", "."]
 
 
 def test_combining_marks_stay_with_their_letter_and_separators_split() -> None:
-    text = "cafe\u0301 a\u200bb c\u200dd \ufeffbom x\u2028y z\x07w"
-    assert words_of(text) == ["cafe\u0301", "a", "b", "c", "d", "bom", "x", "y", "z", "w"]
+    text = "cafe\u0301 a\u200bb \ufeffbom x\u2028y z\x07w \u0301"
+    assert words_of(text) == ["cafe\u0301", "a", "b", "bom", "x", "y", "z", "w", "\u0301"]
+    assert words_of("c\u200dd co\u00adop") == ["c\u200dd", "co\u00adop"]  # a joiner or soft hyphen inside stays
 
 
 def test_emoji_cjk_and_rtl_are_words() -> None:
-    assert words_of("😀 世界 שלום مرحبا") == ["😀", "世界", "שלום", "مرحبا"]
+    assert words_of("😀 世界 שלום مرحبا") == ["😀", "世", "界", "שלום", "مرحبا"]  # Han: one word per character
+    assert words_of("👍🏽👨\u200d👩\u200d👧🇫🇷🇩🇪!") == ["👍🏽", "👨\u200d👩\u200d👧", "🇫🇷", "🇩🇪", "!"]
 
 
 @given(st.text(max_size=200))
@@ -87,3 +96,39 @@ def test_locate_span_finds_word_range_and_refuses_partial_words() -> None:
         locate_span(doc, 2, 3, 0)  # only whitespace
     with pytest.raises(SpanError, match="integers"):
         locate_span(doc, "14", 18, 0)
+
+
+def _reference_words(text: str) -> list[tuple[int, int]]:
+    """The rule written plainly: cut at every UAX #29 boundary, trim separators, join initialisms' final period."""
+    import regex
+
+    sep = regex.compile(r"[\s\p{Cc}\p{Cf}\p{Z}\p{Cs}]")
+    cuts = sorted({m.start() for m in regex.finditer(r"(?wV1)\b", text)} | {0, len(text)})
+    spans: list[tuple[int, int]] = []
+    for a, b in itertools.pairwise(cuts):
+        while a < b and sep.match(text[a]):
+            a += 1
+        while b > a and sep.match(text[b - 1]):
+            b -= 1
+        if a == b:
+            continue
+        if (
+            spans
+            and text[a:b] == "."
+            and spans[-1][1] == a
+            and regex.fullmatch(r"\p{L}(\.\p{L})+", text[slice(*spans[-1])])
+        ):
+            spans[-1] = (spans[-1][0], b)
+        else:
+            spans.append((a, b))
+    return spans
+
+
+@given(
+    st.text(
+        alphabet=st.one_of(st.characters(exclude_categories=["Cs"]), st.sampled_from(" .'\u200b\ufeff\u0301")),
+        max_size=80,
+    )
+)
+def test_split_words_follows_the_rule_as_written(text: str) -> None:
+    assert [tuple(w) for w in split_words(text).tolist()] == _reference_words(text)

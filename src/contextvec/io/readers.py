@@ -34,6 +34,8 @@ def detect_format(path: Path, fmt: InputFormat) -> Literal["txt", "jsonl"]:
 def read_records(path: Path, fmt: InputFormat = "auto") -> Iterator[Record]:
     """Stream records from `path`; malformed lines raise InputFileError naming the file and line."""
     kind = detect_format(path, fmt)
+    if path.is_dir():
+        raise InputFileError(f"input {str(path)!r} is a folder; give a .txt or .jsonl file inside it.")
     if not path.is_file():
         raise InputFileError(f"input file {str(path)!r} does not exist.")
     with path.open("rb") as fh:

@@ -189,6 +189,12 @@ class TorchBackend:
                     f"({str(exc).splitlines()[0]}). Offline names: minilm, mpnet, smollm2 (see `contextvec models`)."
                 ) from None
             raise ModelLoadError(f"could not load model {model!r} from {resolved.path}: {exc}") from None
+        except Exception as exc:  # e.g. SafetensorError from a truncated weight file: one clear error
+            raise ModelLoadError(
+                f"could not load model {model!r} from {resolved.path} ({type(exc).__name__}: {exc}); its files are "
+                "damaged. For a cached model, run again (contextvec verifies and rebuilds its cache); for your own "
+                "folder, save or download the weights again."
+            ) from exc
         finally:
             if bar_was_on:
                 hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]

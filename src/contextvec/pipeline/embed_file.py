@@ -1,4 +1,4 @@
-"""Embed a whole input file into Parquet, chunk by chunk, with a progress bar: `contextvec embed`."""
+"""Embed a whole input file into Parquet or JSON Lines, chunk by chunk, with a progress bar: `contextvec embed`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from contextvec.errors import ContextvecError, InputFileError
+from contextvec.io.destination import check_destination
+from contextvec.io.jsonl import JsonlSink
 from contextvec.io.parquet import ParquetSink
 from contextvec.io.readers import InputFormat, Record, read_records
 from contextvec.options import (
@@ -45,15 +47,19 @@ def embed_file(
     chunk_size: int = 512,
     on_progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Write one Parquet row per token/word/span/sentence of `source` to `out`; returns the number of rows.
+    """Write one row per token/word/span/sentence of `source` to `out`; returns the number of rows.
 
-    Columns: line (input line), id (jsonl "id" or null), text_index (record number), start, end, text, level
-    extras, vector (fixed-size list). Nothing is written to `out` unless the whole file succeeds.
+    `out` ending in .parquet gets Parquet, .jsonl JSON Lines (see docs/cli.md); the destination is checked
+    (check_destination) before anything is read or embedded. Columns: line (input line), id (jsonl "id" or null),
+    text_index (record number), start, end, text, level extras, vector. Nothing is written to `out` unless the
+    whole file succeeds; temp files of killed earlier runs are removed.
     """
     import pyarrow as pa
 
+    sink: ParquetSink | JsonlSink
+    sink = JsonlSink(out) if check_destination(out, [source]) == "jsonl" else ParquetSink(out)
     done = 0
-    with ParquetSink(out) as sink:
+    with sink:
         for chunk in _chunks(read_records(source, fmt), chunk_size):
             result = _embed_chunk(
                 embedder, chunk, source, level, layers, layer_pooling, subword_pooling, sentence_pooling

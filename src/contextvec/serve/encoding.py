@@ -8,10 +8,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from contextvec.pooling.finite import narrow
+
 
 def encode_rows(vectors: npt.NDArray[np.float32], encoding: str, dtype: str) -> list[Any]:
-    """(N, D) float32 -> one JSON-ready value per row."""
-    values = vectors.astype("<f2" if dtype == "float16" else "<f4", copy=False)
+    """(N, D) float32 -> one JSON-ready value per row.
+
+    Refuses (NonFiniteError, an HTTP 400) float16 overflow and any NaN/infinity: strict JSON has no such numbers.
+    """
+    values = narrow(vectors, "float16" if dtype == "float16" else "float32", "the response")
+    values = values.astype("<f2" if dtype == "float16" else "<f4", copy=False)
     if encoding == "base64":
         return [base64.b64encode(row.tobytes()).decode("ascii") for row in values]
     rows: list[Any] = values.astype(np.float32).tolist()
