@@ -19,6 +19,7 @@ from contextvec.batching import plan_batches
 from contextvec.errors import InvalidInputError, OptionError
 from contextvec.models.backend import Encoded, TorchBackend
 from contextvec.options import LayerSelection
+from contextvec.pooling.finite import check_finite_output
 from contextvec.pooling.layers import pool_layers
 
 F32 = npt.NDArray[np.float32]
@@ -115,6 +116,7 @@ def run_documents(
                 mask[b, : len(row)] = 1
             hidden = backend.forward(ids, mask)  # (L+1) x (B, T, D)
             pooled = pool_layers(hidden, selection).float().cpu().numpy()  # (B, T, D')
+            check_finite_output(pooled, info.model_id)  # damaged weights or overflow: an error, never NaN vectors
             del hidden
             for b, i in enumerate(batch):
                 d, w, s, e = items[i]

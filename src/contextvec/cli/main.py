@@ -154,7 +154,7 @@ def neighbors(
 @app.command()
 def embed(
     source: Annotated[Path, typer.Argument(help="input: .txt (one text per line) or .jsonl ({'text', 'id', 'spans'})")],
-    output: Annotated[Path, typer.Option("--out", "-o", help="output Parquet file")],
+    output: Annotated[Path, typer.Option("--out", "-o", help="output file: FILE.parquet or FILE.jsonl")],
     level: Annotated[str, typer.Option(help="token | word | span | sentence")] = "word",
     model: ModelOpt = DEFAULT_MODEL,
     layers: LayersOpt = None,
@@ -168,9 +168,15 @@ def embed(
     max_length: Annotated[int | None, typer.Option(help="window size in tokens (default: model limit, <= 512)")] = None,
     stride: Annotated[int | None, typer.Option(help="tokens shared by neighbouring windows (default: half)")] = None,
 ) -> None:
-    """Embed every line of SOURCE and write one Parquet row per token/word/span/sentence."""
+    """Embed every line of SOURCE and write one row per token/word/span/sentence (Parquet or JSON Lines).
+
+    The output appears only when the whole file succeeded; a killed run leaves nothing behind (its temp file is
+    removed by the next run).
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from contextvec.io.atomic import sigterm_exits
+    from contextvec.io.destination import check_destination
     from contextvec.io.readers import InputFormat, read_records
     from contextvec.loader import load_embedder
     from contextvec.options import LEVELS, OUTPUT_DTYPES, OutputDType, check_choice
@@ -180,10 +186,11 @@ def embed(
         check_choice("level", level, LEVELS)
         check_choice("dtype", dtype, OUTPUT_DTYPES)
         check_choice("format", fmt, ("auto", "txt", "jsonl"))
+        check_destination(output, [source])  # before any work: a bad --out is reported now, not after the run
         total = sum(1 for _ in read_records(source, cast(InputFormat, fmt)))
         options = {"max_length": max_length, "stride": stride}
         embedder = load_embedder(model, **{k: v for k, v in options.items() if v is not None})
-        with Progress(
+        with sigterm_exits(), Progress(
             TextColumn(escape(f"embedding {source.name} ({level}s)")),
             BarColumn(),
             MofNCompleteColumn(),
