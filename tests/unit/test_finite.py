@@ -20,6 +20,7 @@ def _sentences(vectors: np.ndarray) -> SentenceEmbeddings:
         start=np.zeros(n, dtype=np.int64),
         end=np.ones(n, dtype=np.int64),
         strings=["x"] * n,
+        n_tokens=np.ones(n, dtype=np.int64),
         model_id="tiny",
         layers="layers=1 pooling=mean",
         pooling="mean",

@@ -6,6 +6,7 @@ when it sits inside markup, or with `markup=False`.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, cast
@@ -13,6 +14,7 @@ from typing import Annotated, cast
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from contextvec.errors import ContextvecError
 from contextvec.models.registry import DEFAULT_MODEL
@@ -42,6 +44,19 @@ def layer_pooling_arg(value: str) -> LayerPoolingArg:
         except ValueError:
             pass
     return cast(LayerPoolingMode, value)
+
+
+def progress_bar(label: str, unit: str) -> Progress:
+    """A bar on stderr, shown only when stderr is a terminal (logs and pipes get the final line alone)."""
+    return Progress(
+        TextColumn(escape(label)),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not sys.stderr.isatty(),
+    )
 
 
 def fail(exc: ContextvecError) -> typer.Exit:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -21,6 +20,7 @@ from contextvec.cli.common import (
     fail,
     layer_pooling_arg,
     out,
+    progress_bar,
 )
 from contextvec.errors import ContextvecError
 from contextvec.options import Level, SentencePooling, SubwordPooling
@@ -173,8 +173,6 @@ def embed(
     The output appears only when the whole file succeeded; a killed run leaves nothing behind (its temp file is
     removed by the next run).
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from contextvec.io.atomic import sigterm_exits
     from contextvec.io.destination import check_destination
     from contextvec.io.readers import InputFormat, read_records
@@ -190,15 +188,7 @@ def embed(
         total = sum(1 for _ in read_records(source, cast(InputFormat, fmt)))
         options = {"max_length": max_length, "stride": stride}
         embedder = load_embedder(model, **{k: v for k, v in options.items() if v is not None})
-        with sigterm_exits(), Progress(
-            TextColumn(escape(f"embedding {source.name} ({level}s)")),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("texts"),
-            TimeElapsedColumn(),
-            console=err,
-            disable=not sys.stderr.isatty(),
-        ) as bar:
+        with sigterm_exits(), progress_bar(f"embedding {source.name} ({level}s)", "texts") as bar:
             task = bar.add_task("embed", total=total)
             rows = embed_file(
                 embedder,

@@ -7,7 +7,7 @@ from typing import Annotated, Any, cast
 
 import typer
 
-from contextvec.cli.common import err, fail
+from contextvec.cli.common import err, fail, progress_bar
 from contextvec.errors import ContextvecError
 
 static_app = typer.Typer(
@@ -98,25 +98,14 @@ def train(
 
 
 def _distill(words: Any, model: str, layers: str, method: str, min_count: int) -> Any:
-    import sys
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from contextvec.embedder import Embedder
+    from contextvec.loader import load_contextual
     from contextvec.options import check_choice
     from contextvec.static.distill import distill
 
     check_choice("method", method, ("mean", "pc1"))
-    embedder = Embedder(model)
+    embedder = load_contextual(model, purpose="distill")
     total = sum(1 for _ in words.texts())
-    with Progress(
-        TextColumn(f"distilling {model}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("texts"),
-        console=err,
-        disable=not sys.stderr.isatty(),
-    ) as bar:
+    with progress_bar(f"distilling {model}", "texts") as bar:
         task = bar.add_task("distill", total=total)
         return distill(
             embedder,
