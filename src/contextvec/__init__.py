@@ -11,7 +11,7 @@ from contextvec.results import (
     cosine,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "ContextvecError",

@@ -203,3 +203,28 @@ def test_cli_eval_all_writes_json_markdown_and_plot(model_dir: str, tmp_path: Pa
     assert (tmp_path / f"{stem}.png").read_bytes()[:4] == b"\x89PNG"
     bad = CliRunner().invoke(app, ["eval", "all", "--model", model_dir, "--tasks", "nope", "--out", str(tmp_path)])
     assert bad.exit_code == 2 and "unknown task" in bad.output
+
+
+def test_wic_file_scores_every_layer_from_one_pass(bert_embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    from contextvec.eval.wic import accuracy, fit_threshold, pair_cosines, unique_spans
+    from contextvec.eval.wic_file import score_wic_pairs
+
+    rng = np.random.default_rng(3)
+    pairs = _pairs(8, "x")
+    labels = rng.permutation([p.label for p in pairs])  # noisy labels, so accuracies differ between layers
+    pairs = [WicPair(**{**p.__dict__, "label": bool(y)}) for p, y in zip(pairs, labels, strict=True)]
+    train, test = pairs[:10], pairs[10:]
+    calls: list[object] = []
+    original = bert_embedder.embed_spans
+    monkeypatch.setattr(bert_embedder, "embed_spans", lambda *a, **k: calls.append(k) or original(*a, **k))
+    result = score_wic_pairs(bert_embedder, train, test, context_only=False)
+    assert len(calls) == 1 and calls[0]["layers"] == "all"  # one forward pass for every layer
+    monkeypatch.setattr(bert_embedder, "embed_spans", original)
+    spans, rows = unique_spans(train + test)
+    y = np.asarray([p.label for p in train + test])
+    for row in result["scores"][1:]:  # each single layer, recomputed the plain way
+        s = pair_cosines(bert_embedder.embed_spans(spans, layers=int(row["spec"])).vectors, rows)
+        expected = accuracy(s[10:], y[10:], fit_threshold(s[:10], y[:10]))
+        assert row["accuracy"] == pytest.approx(expected), row
+    assert result["scores"][0]["layers"].startswith("default (-1)")
+    assert len(result["scores"]) == 1 + bert_embedder.num_states

@@ -77,6 +77,14 @@ def _score(
     return WicScore(first, last, center, context_only, t, accuracy(s_tr, y_tr, t), accuracy(s_te, y_te, t))
 
 
+def covered_pairs(embedder: EmbedderProtocol, pairs: Sequence[WicPair]) -> list[WicPair]:
+    """The pairs a model can score: all for a contextual model, those whose two words it knows for a static one."""
+    if not isinstance(embedder, StaticEmbedder):
+        return list(pairs)
+    known = embedder.vectors
+    return [p for p in pairs if p.sentence1[p.start1 : p.end1] in known and p.sentence2[p.start2 : p.end2] in known]
+
+
 def evaluate_wic(
     embedder: EmbedderProtocol,
     train: Sequence[WicPair],
@@ -90,13 +98,7 @@ def evaluate_wic(
 
     `means` (L+1, D): per-layer corpus means for centering (e.g. `Correction.means`); None = no centering.
     """
-    if isinstance(embedder, StaticEmbedder):  # a static model scores only the pairs whose words it knows
-        known = embedder.vectors
-
-        def covered(p: WicPair) -> bool:
-            return p.sentence1[p.start1 : p.end1] in known and p.sentence2[p.start2 : p.end2] in known
-
-        train, test = [p for p in train if covered(p)], [p for p in test if covered(p)]
+    train, test = covered_pairs(embedder, train), covered_pairs(embedder, test)
     spans, rows = unique_spans(list(train) + list(test))
     feats = span_features(embedder, spans, subword_pooling)  # (N, S, D)
     rows_tr, rows_te = rows[: len(train)], rows[len(train) :]

@@ -15,7 +15,7 @@ import numpy as np
 
 from contextvec.eval.features import span_features
 from contextvec.eval.wic import F32, WicPair, accuracy, fit_threshold, pair_cosines, unique_spans
-from contextvec.eval.wic_eval import cross_validated
+from contextvec.eval.wic_eval import covered_pairs, cross_validated
 from contextvec.models.recipes import default_context_only, default_layers
 from contextvec.options import LayersArg, parse_layers
 from contextvec.protocol import EmbedderProtocol
@@ -32,7 +32,8 @@ def score_wic_pairs(
     """Accuracy per row (see the module docstring); the threshold is fitted on `train`, or by 5-fold
     cross-validation split by word when there is no train split. `context_only=None`: the recipe row uses the
     model's default, the other rows are as is."""
-    pairs = list(train) + list(test)
+    train, test = covered_pairs(embedder, train), covered_pairs(embedder, test)
+    pairs = train + test
     spans, rows = unique_spans(pairs)
     feats = span_features(embedder, spans)  # (N, S, D): every layer, one pass
     alone: F32 | None = None
