@@ -41,7 +41,9 @@ def test_sentences_equal_sentence_transformers(name: str, request: pytest.Fixtur
     st = SentenceTransformer(resolve_model(name).path, device="cpu")
     ref = st.encode(TEXTS, normalize_embeddings=True, convert_to_numpy=True)
     ours = emb.embed_sentences(TEXTS)
-    assert ours.pooling == "mean_all" and ours.normalized and ours.layers == f"layers={emb.info.num_layers} pooling=mean"
+    assert (
+        ours.pooling == "mean_all" and ours.normalized and ours.layers == f"layers={emb.info.num_layers} pooling=mean"
+    )
     assert _rowwise_cosine(ours.vectors, ref).min() >= 0.9999
     np.testing.assert_allclose(np.linalg.norm(ours.vectors, axis=1), 1.0, atol=1e-5)
     content_mean = emb.embed_sentences(TEXTS, pooling="mean").vectors  # still available by name

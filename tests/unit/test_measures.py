@@ -14,6 +14,7 @@ from contextvec.analysis.measures import (
     random_pairs,
     self_similarity,
 )
+from contextvec.errors import InvalidInputError
 
 
 def _cos(a: np.ndarray, b: np.ndarray) -> float:
@@ -30,7 +31,7 @@ def test_self_similarity_is_the_mean_pairwise_cosine(rng: np.random.Generator) -
     direct = np.mean([_cos(x[i], x[j]) for i, j in itertools.permutations(range(7), 2)])
     assert self_similarity(x) == pytest.approx(direct, abs=1e-6)
     assert self_similarity(np.tile(x[:1], (4, 1))) == pytest.approx(1.0)  # one static vector: 1
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidInputError):
         self_similarity(x[:1])
 
 
@@ -61,5 +62,5 @@ def test_random_pairs_never_pair_rows_of_the_same_group() -> None:
     assert pairs.shape == (500, 2)
     g = np.asarray(groups)
     assert (g[pairs[:, 0]] != g[pairs[:, 1]]).all()
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidInputError):
         random_pairs([4, 4], 3)

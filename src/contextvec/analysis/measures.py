@@ -17,6 +17,8 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from contextvec.errors import InvalidInputError
+
 F32 = npt.NDArray[np.float32]
 
 
@@ -30,7 +32,9 @@ def self_similarity(occurrences: F32) -> float:
     """Mean pairwise cosine of one word's (n, D) occurrence vectors, n >= 2 (the diagonal excluded)."""
     n = len(occurrences)
     if n < 2:
-        raise ValueError("self-similarity needs at least two occurrences")
+        raise InvalidInputError(
+            f"self-similarity needs at least two occurrences of a word, got {n}; give a corpus where it occurs twice."
+        )
     u = _unit(occurrences)
     s = u.sum(axis=0)
     return float((s @ s - n) / (n * (n - 1)))  # sum over i != j of u_i . u_j, without the n x n matrix
@@ -60,7 +64,9 @@ def random_pairs(groups: Sequence[int], n_pairs: int, seed: int = 0) -> npt.NDAr
     rng = np.random.default_rng(seed)
     g = np.asarray(groups)
     if len(np.unique(g)) < 2:
-        raise ValueError("random pairs across contexts need rows from at least two groups")
+        raise InvalidInputError(
+            "random pairs across contexts need words from at least two different texts; give more than one text."
+        )
     out: list[npt.NDArray[np.int64]] = []
     have = 0
     while have < n_pairs:
