@@ -44,3 +44,11 @@ class InputFileError(ContextvecError, ValueError):
 
 class DatasetNotFoundError(ContextvecError, LookupError):
     """A public dataset that is not installed; the message names the command that installs it."""
+
+
+class IndexStateError(ContextvecError, RuntimeError):
+    """An index folder that does not fit the request: other model/layers/input, unfinished, or corrupt."""
+
+
+class OutputWriteError(ContextvecError, OSError):
+    """Output that could not be written (disk full, permissions); what was already written is kept."""
