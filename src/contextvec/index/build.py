@@ -43,6 +43,7 @@ def build_index(
     batch_docs: int = 64,
     concurrency: int = 2,
     num_gpus: float = 0.0,
+    cpus_per_actor: float | None = None,
     overwrite: bool = False,
     progress: bool = False,
     embedder: EmbedderProtocol | None = None,
@@ -61,32 +62,38 @@ def build_index(
     source = open_corpus(corpus)
     folder = Path(out)
     manifest = _prepare(folder, spec, source, shard_rows, overwrite)
-    if not manifest.complete:
-        fingerprint = manifest.input["fingerprint"]
-        done = set(manifest.done())
-        if manifest.shards_planned is None or len(done) < manifest.shards_planned:
-            ranges: dict[int, tuple[int, int]] = {}
-            shards = _planned(source, shard_rows, done, ranges, manifest)
-            if engine == "ray":
-                batches = run_ray(
-                    spec, shards, folder / ".staging", batch_docs=batch_docs, concurrency=concurrency, num_gpus=num_gpus
-                )
-            elif engine == "local":
-                fn = EmbedBatch(spec, embedder)
-                batches = run_local(fn, shards, batch_docs)
-            else:
-                raise OptionError(f"engine={engine!r} is not valid; choose one of: local, ray.")
-            _write(folder, manifest, batches, ranges, progress, source)
-        if source.fingerprint() != fingerprint:
-            raise InputFileError(
-                f"{source.source}: the input changed while it was being indexed; re-run with "
-                "--overwrite to index the new version."
+    if manifest.complete:
+        return manifest
+    fingerprint = manifest.input["fingerprint"]
+    done = set(manifest.done())
+    if manifest.shards_planned is None or len(done) < manifest.shards_planned:
+        ranges: dict[int, tuple[int, int]] = {}
+        shards = _planned(source, shard_rows, done, ranges, manifest)
+        if engine == "ray":
+            batches = run_ray(
+                spec,
+                shards,
+                folder / ".staging",
+                batch_docs=batch_docs,
+                concurrency=concurrency,
+                num_gpus=num_gpus,
+                cpus_per_actor=cpus_per_actor,
             )
-        from contextvec.index.table import build_tables
+        elif engine == "local":
+            batches = run_local(EmbedBatch(spec, embedder), shards, batch_docs)
+        else:
+            raise OptionError(f"engine={engine!r} is not valid; choose one of: local, ray.")
+        _write(folder, manifest, batches, ranges, progress, source)
+    if source.fingerprint() != fingerprint:
+        raise InputFileError(
+            f"{source.source}: the input changed while it was being indexed; re-run with --overwrite to index "
+            "the new version."
+        )
+    from contextvec.index.table import build_tables
 
-        manifest.table = build_tables(folder, manifest)
-        manifest.complete = True
-        manifest.save(folder)
+    manifest.table = build_tables(folder, manifest)
+    manifest.complete = True
+    manifest.save(folder)
     return manifest
 
 

@@ -43,8 +43,16 @@ class JobSpec:
 class EmbedBatch:
     """Load the model once; map document batches to index rows."""
 
-    def __init__(self, spec: JobSpec | dict[str, Any], embedder: EmbedderProtocol | None = None) -> None:
+    def __init__(
+        self, spec: JobSpec | dict[str, Any], embedder: EmbedderProtocol | None = None, threads: int | None = None
+    ) -> None:
+        """`threads`: torch threads for this worker (Ray actors pass their CPU share; None leaves torch's default)."""
         from contextvec.loader import load_embedder
+
+        if threads is not None:
+            import torch
+
+            torch.set_num_threads(threads)
 
         self.spec = spec if isinstance(spec, JobSpec) else JobSpec(**spec)
         self.embedder = embedder or load_embedder(self.spec.model, **self.spec.model_options)

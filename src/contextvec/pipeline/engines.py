@@ -47,13 +47,16 @@ def run_ray(
     batch_docs: int,
     concurrency: int,
     num_gpus: float = 0.0,
+    cpus_per_actor: float | None = None,
 ) -> Iterator[Batch]:
     """Row batches of each shard, in order, computed by `concurrency` Ray actors (each loads the model once).
 
     The documents of the shards to build are staged as Parquet files under `staging` (on a cluster, put the
     index folder on storage every node can read), read with `ray.data.read_parquet`, mapped with
     `map_batches(EmbedBatch, concurrency=N)` and streamed back in order. Connects to $RAY_ADDRESS if set,
-    else starts a local Ray instance (unless the caller already called `ray.init`).
+    else starts a local Ray instance (unless the caller already called `ray.init`). `cpus_per_actor` defaults
+    to min(1, (cluster CPUs - 1) / concurrency): Ray Data's file listing and reads need a CPU slot too, and
+    actors holding every slot would wait for them forever.
     """
     try:
         import ray
@@ -67,10 +70,14 @@ def run_ray(
         ray.init()
     ctx = ray.data.DataContext.get_current()
     ctx.execution_options.preserve_order = True  # rows come back in shard order, like the local engine
+    if cpus_per_actor is None:
+        total = float(ray.cluster_resources().get("CPU", 1.0))  # type: ignore[no-untyped-call]
+        cpus_per_actor = max(0.1, min(1.0, (total - 1.0) / concurrency))
     ds = ray.data.read_parquet([str(f) for f in files])
     mapped = ds.map_batches(
         EmbedBatch,
-        fn_constructor_kwargs={"spec": spec.to_json()},
+        fn_constructor_kwargs={"spec": spec.to_json(), "threads": max(1, int(cpus_per_actor))},
+        num_cpus=cpus_per_actor,
         batch_size=batch_docs,
         batch_format="numpy",
         concurrency=concurrency,
