@@ -210,6 +210,7 @@ class _Progress:
 
     def __enter__(self) -> _Progress:
         if self.enabled:
+            from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
             self.bar = Progress(
@@ -218,6 +219,7 @@ class _Progress:
                 TextColumn("{task.completed:,}/{task.total:,} docs"),
                 TextColumn("{task.fields[rows]:,} rows {task.fields[rate]:,.0f} rows/s"),
                 TimeRemainingColumn(),
+                console=Console(stderr=True),  # stdout stays for results
             )
             self.bar.start()
             self.task = self.bar.add_task("index", total=self.source.count(), rows=0, rate=0.0)
