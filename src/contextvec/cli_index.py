@@ -30,7 +30,7 @@ def build(
     layers: Annotated[str | None, typer.Option(help="-1, '-4:', '0,6,12', all; default: the model's recipe")] = None,
     engine: Annotated[str, typer.Option(help="local | ray ($RAY_ADDRESS picks the cluster)")] = "local",
     shard_rows: Annotated[int, typer.Option(help="about this many words per Parquet shard")] = 50_000,
-    batch_docs: Annotated[int, typer.Option(help="documents per model call")] = 64,
+    batch_docs: Annotated[int, typer.Option(help="documents per model call (local: also at most 8192 words)")] = 256,
     concurrency: Annotated[int, typer.Option(help="Ray actors (each loads the model once)")] = 2,
     gpus_per_worker: Annotated[float, typer.Option(help="GPUs per Ray actor")] = 0.0,
     overwrite: Annotated[bool, typer.Option(help="rebuild a folder that holds another index")] = False,

@@ -18,7 +18,7 @@ import numpy as np
 from contextvec import __version__
 from contextvec.errors import IndexStateError, InputFileError, OptionError
 from contextvec.index.manifest import MANIFEST, Manifest, verify
-from contextvec.index.shards import SHARD_DIR, ShardWriter, to_arrow
+from contextvec.index.shards import SHARD_DIR, ShardWriter
 from contextvec.index.table import LANCE_DIR
 from contextvec.pipeline.corpus import Corpus, open_corpus
 from contextvec.pipeline.embed_batch import Batch, EmbedBatch, IndexLevel, JobSpec
@@ -40,7 +40,7 @@ def build_index(
     model_options: dict[str, Any] | None = None,
     engine: Engine = "local",
     shard_rows: int = 50_000,
-    batch_docs: int = 64,
+    batch_docs: int = 256,
     concurrency: int = 2,
     num_gpus: float = 0.0,
     cpus_per_actor: float | None = None,
@@ -167,7 +167,7 @@ def _write(
                         _publish(folder, manifest, writer, current, ranges)
                     current = k
                     rows = {c: np.asarray(v)[shard == k] for c, v in batch.items()}
-                    writer.append(k, to_arrow(rows))
+                    writer.append(k, rows)
                 bar.advance(len(shard), int(np.unique(np.asarray(batch["seq"])).size))
             if current >= 0:
                 _publish(folder, manifest, writer, current, ranges)

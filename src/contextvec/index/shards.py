@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     import pyarrow.parquet as pq
 
 SHARD_DIR = "shards"
+DICTIONARY = ("doc_id", "level", "word", "word_norm", "text")  # repeated strings; never the float vectors
 STORED = ("seq", "doc_id", "level", "start", "end", "word", "word_norm", "sentence_start", "sentence_end", "text")
 
 
@@ -49,9 +51,16 @@ def to_arrow(batch: dict[str, Any]) -> pa.Table:
 
 
 class ShardWriter:
-    """Write shards into `folder/shards`; one open shard at a time."""
+    """Write shards into `folder/shards`; one open shard at a time.
+
+    Appends run on one background thread, one batch behind the caller, so Arrow conversion, zstd and disk
+    writes overlap the next batch's forward pass (both release the GIL). A write error surfaces on the next
+    `append`, `finish` or `wait` as OutputWriteError.
+    """
 
     def __init__(self, folder: Path) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         self.folder = folder
         (folder / SHARD_DIR).mkdir(parents=True, exist_ok=True)
         for stale in (folder / SHARD_DIR).glob(".*.tmp"):  # left by a killed run: never trusted, never reused
@@ -59,23 +68,42 @@ class ShardWriter:
         self._writer: pq.ParquetWriter | None = None
         self._shard = -1
         self._rows = 0
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="contextvec-shard-writer")
+        self._pending: Future[None] | None = None
 
     def _paths(self, k: int) -> tuple[Path, Path]:
         final = self.folder / shard_name(k)
         return final, final.with_name(f".{final.name}.tmp")
 
-    def append(self, k: int, table: pa.Table) -> None:
+    def wait(self) -> None:
+        """Block until the queued append is written; re-raise its error (after dropping the open temp file)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            try:
+                pending.result()
+            except BaseException:
+                self.abort()
+                raise
+
+    def append(self, k: int, batch: dict[str, Any]) -> None:
+        """Queue one row batch (see contextvec.pipeline.embed_batch) for shard k."""
+        self.wait()
+        self._pending = self._pool.submit(self._append_now, k, batch)
+
+    def _append_now(self, k: int, batch: dict[str, Any]) -> None:
         import pyarrow.parquet as pq
 
         tmp = self._paths(k)[1]
+        table = to_arrow(batch)
         try:
             if self._writer is None or self._shard != k:
                 assert self._writer is None, "finish() the open shard first"
-                self._writer = pq.ParquetWriter(str(tmp), table.schema, compression="zstd")
                 self._shard, self._rows = k, 0
+                self._writer = pq.ParquetWriter(
+                    str(tmp), table.schema, compression="zstd", use_dictionary=list(DICTIONARY)
+                )
             self._writer.write_table(table)
         except OSError as exc:
-            self.abort()
             raise OutputWriteError(
                 f"cannot write shard {k} ({tmp}): {exc}. Free space or fix permissions, then re-run the same "
                 "command: finished shards are kept and the build resumes after them."
@@ -84,6 +112,7 @@ class ShardWriter:
 
     def finish(self, k: int, first_seq: int, end_seq: int) -> ShardInfo:
         """Close shard k, fsync and publish it; return what the manifest records."""
+        self.wait()
         final, tmp = self._paths(k)
         if self._writer is None or self._shard != k:
             return ShardInfo(k, None, first_seq, end_seq, 0, "", 0)
@@ -101,6 +130,10 @@ class ShardWriter:
 
     def abort(self) -> None:
         """Drop the open shard's temp file (finished shards are untouched)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            with contextlib.suppress(BaseException):
+                pending.result()
         if self._writer is not None:
             with contextlib.suppress(OSError):
                 self._writer.close()

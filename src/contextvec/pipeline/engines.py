@@ -31,12 +31,23 @@ def plan_shards(docs: Iterable[Doc], shard_rows: int) -> Iterator[PlannedShard]:
         yield k, current
 
 
-def run_local(fn: EmbedBatch, shards: Iterable[PlannedShard], batch_docs: int) -> Iterator[Batch]:
-    """Row batches of each shard, in order, computed in this process."""
+def run_local(
+    fn: EmbedBatch, shards: Iterable[PlannedShard], batch_docs: int, batch_words: int = 8192
+) -> Iterator[Batch]:
+    """Row batches of each shard, in order, computed in this process.
+
+    A batch is up to `batch_docs` documents and closes early at `batch_words` words, so a corpus of long
+    documents does not hold batch_docs long documents' vectors at once.
+    """
     for k, docs in shards:
-        for i in range(0, len(docs), batch_docs):
-            part = docs[i : i + batch_docs]
-            yield fn(docs_batch([d.seq for d in part], [d.doc_id for d in part], [d.text for d in part], k))
+        part: list[Doc] = []
+        words = 0
+        for i, doc in enumerate(docs):
+            part.append(doc)
+            words += doc.n_words
+            if len(part) >= batch_docs or words >= batch_words or i == len(docs) - 1:
+                yield fn(docs_batch([d.seq for d in part], [d.doc_id for d in part], [d.text for d in part], k))
+                part, words = [], 0
 
 
 def run_ray(
