@@ -54,10 +54,12 @@ def build_index(
     file, a folder of them, or "brown". `embedder` (local engine only) reuses an already loaded model, which
     must be `model`. Returns the final manifest.
     """
-    if level not in ("word", "sentence", "both"):
-        raise OptionError(f"level={level!r} is not valid; choose one of: word, sentence, both.")
+    if level not in ("word", "sentence", "both") or engine not in ("local", "ray"):
+        raise OptionError(f"level={level!r}, engine={engine!r}: use word|sentence|both and local|ray.")
     if shard_rows < 1 or batch_docs < 1 or concurrency < 1:
         raise OptionError("shard_rows, batch_docs and concurrency must each be >= 1.")
+    if engine == "ray" and embedder is not None:
+        raise OptionError("embedder= reuses a model in this process; the ray engine loads `model` in each actor.")
     spec = JobSpec(model, level, layers, layer_pooling, subword_pooling, dict(model_options or {}))
     source = open_corpus(corpus)
     folder = Path(out)
@@ -70,19 +72,10 @@ def build_index(
         ranges: dict[int, tuple[int, int]] = {}
         shards = _planned(source, shard_rows, done, ranges, manifest)
         if engine == "ray":
-            batches = run_ray(
-                spec,
-                shards,
-                folder / ".staging",
-                batch_docs=batch_docs,
-                concurrency=concurrency,
-                num_gpus=num_gpus,
-                cpus_per_actor=cpus_per_actor,
-            )
-        elif engine == "local":
-            batches = run_local(EmbedBatch(spec, embedder), shards, batch_docs)
+            ray_args = {"concurrency": concurrency, "num_gpus": num_gpus, "cpus_per_actor": cpus_per_actor}
+            batches = run_ray(spec, shards, folder / ".staging", batch_docs=batch_docs, **ray_args)  # type: ignore[arg-type]
         else:
-            raise OptionError(f"engine={engine!r} is not valid; choose one of: local, ray.")
+            batches = run_local(EmbedBatch(spec, embedder), shards, batch_docs)
         _write(folder, manifest, batches, ranges, progress, source)
     if source.fingerprint() != fingerprint:
         raise InputFileError(
@@ -157,7 +150,7 @@ def _write(
     """Split the row stream into shards, publish each, and update the manifest after each one."""
     writer = ShardWriter(folder)
     current = -1
-    with _Progress(progress, source) as bar:
+    with _Progress(progress, source, sum(s.end_seq - s.first_seq for s in manifest.shards)) as bar:
         try:
             for batch in batches:
                 _check_layers(manifest, batch)
@@ -205,8 +198,9 @@ def _check_layers(manifest: Manifest, batch: Batch) -> None:
 class _Progress:
     """A rich progress bar (documents, rows, rows/s, ETA) when a person is waiting; a no-op otherwise."""
 
-    def __init__(self, enabled: bool, source: Corpus) -> None:
+    def __init__(self, enabled: bool, source: Corpus, done_docs: int) -> None:
         self.enabled, self.source, self.rows, self.t0 = enabled, source, 0, time.perf_counter()
+        self.done_docs = done_docs  # documents of shards finished by an earlier run
 
     def __enter__(self) -> _Progress:
         if self.enabled:
@@ -222,7 +216,9 @@ class _Progress:
                 console=Console(stderr=True),  # stdout stays for results
             )
             self.bar.start()
-            self.task = self.bar.add_task("index", total=self.source.count(), rows=0, rate=0.0)
+            self.task = self.bar.add_task(
+                "index", total=self.source.count(), completed=self.done_docs, rows=0, rate=0.0
+            )
         return self
 
     def advance(self, rows: int, docs: int) -> None:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from contextvec.errors import OptionError
 from contextvec.protocol import EmbedderProtocol
 from contextvec.sentences import sentence_of, split_sentences
 
@@ -65,6 +66,11 @@ class EmbedBatch:
             parts.append(self._words(texts, sentences))
         if self.spec.level in ("sentence", "both"):
             parts.append(self._sentences(texts, sentences))
+        if len({p["vector"].shape[1] for p in parts}) > 1:
+            raise OptionError(
+                f"level='both' needs word and sentence vectors of one size; got {[p['vector'].shape[1] for p in parts]}"
+                " (a concat layer pooling?). Index the levels into two folders instead."
+            )
         out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         doc = out.pop("doc")  # (N,) position of each row's document in this batch
         order = np.lexsort((out["level"] != "word", out["start"], doc))  # rows in document order, words first
