@@ -143,7 +143,7 @@ class Index:
         else:
             query = query.nprobes(NPROBES).refine_factor(REFINE_FACTOR)
         cols = ["doc_id", "seq", "start", "end", "word", "text", "sentence_start", "_distance"]
-        rows = query.select(cols[:-1]).to_arrow().select(cols).to_pylist()
+        rows = query.select(cols).to_arrow().select(cols).to_pylist()
         return [
             Hit(
                 1.0 - float(r["_distance"]),
