@@ -290,9 +290,89 @@ def wordnet(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def report(_: argparse.Namespace) -> dict[str, Any]:
+    """Render benchmarks/results/index.md from the index-*.json files present."""
+    load = {p.stem.removeprefix("index-"): json.loads(p.read_text()) for p in RESULTS.glob("index-*.json")}
+    lines = ["## Corpus index (benchmarks/index.py)", ""]
+    if "throughput" in load:
+        t = load["throughput"]
+        lines += [
+            f"CPU: {t['machine']['cpus']} cores, flags {' '.join(t['machine']['cpu_flags'])}.",
+            "",
+            "| build throughput (minilm, word level) | value |",
+            "|---|---|",
+            f"| corpus | first {t['docs']} Brown sentences, {t['words']:,} words |",
+            f"| plain `embed_words` (median of {t['runs']}) | {t['plain_words_per_s']:,.0f} words/s |",
+            f"| `build_index` incl. shards, manifest, LanceDB table | {t['build_words_per_s']:,.0f} words/s |",
+            f"| ratio build / plain | {t['build_ratio_to_plain']:.2f} "
+            f"({t['build_without_table_ratio']:.2f} without the table build) |",
+            "",
+        ]
+    if "memory" in load:
+        m = load["memory"]
+        lines += ["| corpus | rows | peak RSS before table | peak RSS whole build |", "|---|---|---|---|"]
+        lines += [
+            f"| {o['factor']}x ({o['docs']} docs) | {o['rows']:,} | {o.get('peak_rss_mib_before_table', 0):,.0f} MiB"
+            f" | {o['peak_rss_mib']:,.0f} MiB |"
+            for o in m["sizes"]
+        ]
+        lines += ["", f"Growth 1x -> 16x: {json.dumps(m['max_growth'])}.", ""]
+    if "brown" in load:
+        b = load["brown"]
+        lines += [
+            f"Brown, first {b['fraction']:.0%} of sentences ({b['docs']:,} documents, {b['rows']:,} word rows): "
+            f"built in {b['build_s']:.0f} s ({b['build_words_per_s']:,.0f} words/s); whole Brown extrapolated: "
+            f"{b['extrapolated_full_brown_s'] / 60:.0f} min. Index: {b['index']}; disk {b['disk_mib']:,.0f} MiB.",
+            "",
+            "| search (k=10, {} queries) | p50 | p99 |".format(b["queries"]),
+            "|---|---|---|",
+        ]
+        for key, name in (
+            ("same_word_exact", "same word (exact, filtered)"),
+            ("any_word_ann", "any word, IVF_PQ"),
+            ("any_word_flat", "any word, exact flat scan"),
+        ):
+            lines.append(f"| {name} | {b[key]['p50_ms']:.1f} ms | {b[key]['p99_ms']:.1f} ms |")
+        lines += [
+            "",
+            f"Recall@10 of IVF_PQ vs exact: {b['recall_at_10_ann_vs_exact']:.3f}.",
+            "",
+            "| rows | flat p50 | IVF_PQ p50 | index build |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['rows']:,} | {r['flat_p50_ms']:.1f} ms | {r['ann_p50_ms']:.1f} ms | {r['index_build_s']:.1f} s |"
+            for r in b["threshold"]
+        ]
+        lines.append("")
+    if "wordnet" in load:
+        w = load["wordnet"]
+        lines += [
+            f"WordNet search by example: {w.get('lemmas', '?')} lemmas, {w['examples']:,} usage examples indexed, "
+            f"{w['queries']} queries.",
+            "",
+            "| model | precision@5 | same-lemma baseline | queries scored |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {k} | {v['precision_at_5']:.3f} | {v['same_lemma_baseline']:.3f} | {v['scored']} |"
+            for k, v in w["models"].items()
+        ]
+        lines.append("")
+    if "ray_engine" in load:
+        r = load["ray_engine"]
+        lines += ["| Ray engine (local Ray, 2 CPUs) | words/s |", "|---|---|"]
+        lines += [f"| {x['actors']} actor(s) | {x['words_per_s']:,.0f} |" for x in r["runs"]]
+        lines.append("")
+    (RESULTS / "index.md").write_text("\n".join(lines))
+    return {"written": str(RESULTS / "index.md")}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--part", choices=["throughput", "memory", "brown", "wordnet", "ray_engine"], required=True)
+    ap.add_argument(
+        "--part", choices=["throughput", "memory", "brown", "wordnet", "ray_engine", "report"], required=True
+    )
     ap.add_argument("--model", default="minilm")
     ap.add_argument("--models", nargs="+", default=["minilm", "glove-50d"])
     ap.add_argument("--docs", type=int, default=1000)
@@ -308,6 +388,9 @@ def main() -> None:
     result = {"part": args.part, "model": args.model, "machine": machine(), **globals()[args.part](args)}
     result["wall_s"] = time.perf_counter() - t0
     RESULTS.mkdir(exist_ok=True)
+    if args.part == "report":
+        print(json.dumps(result))
+        return
     (RESULTS / f"index-{args.part}.json").write_text(json.dumps(result, indent=1))
     print(json.dumps(result, indent=1))
 
