@@ -178,3 +178,13 @@ def test_inputs_jsonl_parquet_and_folder(tmp_path: Path, bert_embedder: Embedder
     build(folder, tmp_path / "idx", bert_embedder)
     ids = dict.fromkeys(rows(tmp_path / "idx")["doc_id"].to_pylist())
     assert list(ids) == ["doc-a", "p1", "p2", "c.txt:1"]
+
+
+def test_occurrences_from_the_index_feed_sense_induction(tmp_path: Path, bert_embedder: Embedder) -> None:
+    pytest.importorskip("sklearn")
+    from contextvec.analysis.senses import induce_senses
+
+    build(corpus(tmp_path), tmp_path / "idx", bert_embedder)
+    occ = Index.open(tmp_path / "idx", embedder=bert_embedder).occurrences(["the"])
+    senses = induce_senses(occ, k=2)
+    assert sum(c.size for c in senses.clusters) == len(occ) > 20
