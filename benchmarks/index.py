@@ -255,6 +255,7 @@ def ray_engine(args: argparse.Namespace) -> dict[str, Any]:
 def wordnet(args: argparse.Namespace) -> dict[str, Any]:
     """Index every WordNet usage example; query with each (sampled) one; precision@5 of same-synset hits."""
     from contextvec.data.wordnet import examples_by_lemma
+    from contextvec.errors import ContextvecError
     from contextvec.index import Index, build_index
 
     groups = list(examples_by_lemma().values())  # lemmas with examples under >= 2 synsets
@@ -271,10 +272,14 @@ def wordnet(args: argparse.Namespace) -> dict[str, Any]:
             t0 = time.perf_counter()
             build_index(src, Path(tmp) / model, model=model)
             idx = Index.open(Path(tmp) / model)
-            precisions, chance = [], []
+            precisions, chance, skipped = [], [], 0
             for i in picks:
                 ex = examples[i]
-                hits = idx.search_like(ex.text, ex.start, ex.end, k=40, inflect=True)
+                try:
+                    hits = idx.search_like(ex.text, ex.start, ex.end, k=40, inflect=True)
+                except ContextvecError:  # e.g. a word GloVe has no vector for: not scored, counted
+                    skipped += 1
+                    continue
                 same = [label[(h.doc_id, h.start)] for h in hits if h.doc_id != str(i) and (h.doc_id, h.start) in label]
                 same = [lab for lab in same if lab[:2] == (ex.lemma, ex.pos)][:5]
                 others = [e for j, e in enumerate(examples) if j != i and (e.lemma, e.pos) == (ex.lemma, ex.pos)]
@@ -285,6 +290,7 @@ def wordnet(args: argparse.Namespace) -> dict[str, Any]:
                 "precision_at_5": statistics.mean(precisions),
                 "same_lemma_baseline": statistics.mean(chance),
                 "scored": len(precisions),
+                "query_errors": skipped,
                 "seconds": time.perf_counter() - t0,
             }
     return out
