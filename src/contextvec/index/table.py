@@ -41,9 +41,15 @@ def build_tables(folder: Path, manifest: Manifest, ann_min_rows: int = ANN_MIN_R
     info: dict[str, Any] = {}
     levels = ["word", "sentence"] if manifest.spec["level"] == "both" else [manifest.spec["level"]]
     for level in levels:
-        dataset = pads.dataset(files, format="parquet")
-        reader = dataset.scanner(filter=pads.field("level") == level, batch_size=8192).to_reader()
-        table = db.create_table(level, data=reader, mode="overwrite")
+        table = None
+        for f in files:  # shard by shard: LanceDB buffers what one call writes, so memory stays one shard's
+            reader = pads.dataset(f, format="parquet").scanner(filter=pads.field("level") == level).to_reader()
+            if table is None:
+                table = db.create_table(level, data=reader, mode="overwrite")
+            else:
+                table.add(reader)
+        if table is None:
+            continue
         rows = int(table.count_rows())
         index = "flat"
         if rows >= ann_min_rows:
