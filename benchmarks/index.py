@@ -361,7 +361,7 @@ def report(_: argparse.Namespace) -> dict[str, Any]:
             lines.append(f"| {name} | {b[key]['p50_ms']:.1f} ms | {b[key]['p99_ms']:.1f} ms |")
         lines += [
             "",
-            f"Recall@10 of IVF_PQ vs exact: {b['recall_at_10_ann_vs_exact']:.3f}.",
+            f"Recall@10 of IVF_PQ vs exact: {b['recall_at_10_ann_vs_exact']:.4f}.",
             "",
             "| rows | flat p50 | IVF_PQ p50 | index build |",
             "|---|---|---|---|",
