@@ -1,7 +1,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint unit bench clean
+.PHONY: demo test lint unit bench bench-index clean
 
 # Install contextvec + the default offline model and GloVe, then compare "bank" across three sentences.
 demo:
@@ -26,6 +26,10 @@ unit:
 
 bench:
 	$(BIN)/python benchmarks/throughput.py
+
+# The corpus index: throughput vs embed_words, memory vs corpus size, Brown-scale search, WordNet precision@5.
+bench-index:
+	for part in throughput memory brown wordnet ray_engine report; do nice $(BIN)/python benchmarks/index.py --part $$part; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 from gensim.test.utils import datapath
 from sentence_transformers import SentenceTransformer
 
@@ -64,7 +63,9 @@ def main() -> None:
     print("\n| model | max_seq_length | text tokens | cosine to sentence-transformers (mean / min) |")
     print("|---|---|---|---|")
     for r in rows:
-        print(f"| {r['model']} | {r['max_seq_length']} | {r['tokens']} | {r['cosine_mean']:.4f} / {r['cosine_min']:.4f} |")
+        print(
+            f"| {r['model']} | {r['max_seq_length']} | {r['tokens']} | {r['cosine_mean']:.4f} / {r['cosine_min']:.4f} |"
+        )
 
 
 if __name__ == "__main__":

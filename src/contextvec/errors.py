@@ -52,3 +52,11 @@ class NonFiniteError(ContextvecError, ArithmeticError):
 
 class OutputPathError(ContextvecError, ValueError):
     """An output path that cannot be written as asked; checked before any work is done."""
+
+
+class IndexStateError(ContextvecError, RuntimeError):
+    """An index folder that does not fit the request: other model/layers/input, unfinished, or corrupt."""
+
+
+class OutputWriteError(ContextvecError, OSError):
+    """Output that could not be written (disk full, permissions); what was already written is kept."""

@@ -246,12 +246,15 @@ def models(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
 def _register_subcommands() -> None:
     from contextvec.cli import analysis
     from contextvec.cli.eval import eval_app
+    from contextvec.cli.index import index_app, search
     from contextvec.cli.serve import serve_command
     from contextvec.cli.static import static_app
 
     app.command("serve")(serve_command())
     app.add_typer(static_app, name="static")
     app.add_typer(eval_app, name="eval")
+    app.add_typer(index_app, name="index")
+    app.command("search")(search)
     app.command()(analysis.senses)
     app.command()(analysis.contextuality)
     app.command()(analysis.attention)

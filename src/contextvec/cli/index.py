@@ -1,0 +1,144 @@
+"""`contextvec index build|info` and `contextvec search`: a durable corpus index and search by example."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from contextvec.cli.common import DEFAULT_MODEL, ModelOpt, err, out, reported
+from contextvec.errors import OptionError
+
+index_app = typer.Typer(
+    rich_markup_mode=None,
+    help="Index every word of a corpus once; search it by example many times.",
+    no_args_is_help=True,
+)
+
+
+@index_app.command()
+def build(
+    corpus: Annotated[str, typer.Argument(help=".txt (a document per line), .jsonl, .parquet, a folder, or 'brown'")],
+    out_dir: Annotated[Path, typer.Option("--out", help="index folder (created; re-run to resume)")],
+    model: ModelOpt = DEFAULT_MODEL,
+    level: Annotated[str, typer.Option(help="word | sentence | both")] = "word",
+    layers: Annotated[str | None, typer.Option(help="-1, '-4:', '0,6,12', all; default: the model's recipe")] = None,
+    engine: Annotated[str, typer.Option(help="local | ray ($RAY_ADDRESS picks the cluster)")] = "local",
+    shard_rows: Annotated[int, typer.Option(help="about this many words per Parquet shard")] = 50_000,
+    batch_docs: Annotated[int, typer.Option(help="documents per model call (local: also at most 8192 words)")] = 256,
+    concurrency: Annotated[int, typer.Option(help="Ray actors (each loads the model once)")] = 2,
+    gpus_per_worker: Annotated[float, typer.Option(help="GPUs per Ray actor")] = 0.0,
+    overwrite: Annotated[bool, typer.Option(help="rebuild a folder that holds another index")] = False,
+) -> None:
+    """Embed every word (and/or sentence) of CORPUS into a resumable index folder."""
+    from contextvec.index import build_index
+
+    with reported():
+        if level not in ("word", "sentence", "both") or engine not in ("local", "ray"):
+            raise OptionError(f"--level {level!r} / --engine {engine!r}: use word|sentence|both and local|ray.")
+        manifest = build_index(
+            corpus,
+            out_dir,
+            model=model,
+            level=level,  # type: ignore[arg-type]
+            layers=layers,
+            engine=engine,  # type: ignore[arg-type]
+            shard_rows=shard_rows,
+            batch_docs=batch_docs,
+            concurrency=concurrency,
+            num_gpus=gpus_per_worker,
+            overwrite=overwrite,
+            progress=True,
+        )
+        tables = ", ".join(f"{lv}: {t['rows']:,} rows ({t['index']})" for lv, t in manifest.table.items())
+        out.print(Text(f"indexed {manifest.input.get('documents', '?')} documents into {out_dir}: {tables}"))
+
+
+@index_app.command()
+def info(
+    folder: Annotated[Path, typer.Argument(help="an index folder")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the manifest as JSON")] = False,
+) -> None:
+    """Print what an index's manifest says: model, layers, input, shards, tables."""
+    from contextvec.index.manifest import Manifest
+
+    with reported():
+        m = Manifest.load(folder)
+        if as_json:
+            from dataclasses import asdict
+
+            out.print_json(json.dumps(asdict(m)))
+            return
+        table = Table("field", "value", show_header=False)
+        rows: list[tuple[str, Any]] = [
+            ("model", m.spec["model"]),
+            ("level", m.spec["level"]),
+            ("layers", json.dumps(m.layers)),
+            ("dim", m.dim),
+            ("input", m.input["source"]),
+            ("fingerprint", m.input["fingerprint"][:16]),
+            ("documents", m.input.get("documents", "?")),
+            ("shards", f"{len(m.shards)} / {m.shards_planned or '?'}"),
+            ("rows", f"{m.rows:,}"),
+            ("complete", m.complete),
+            ("tables", json.dumps(m.table)),
+            ("contextvec", m.version),
+        ]
+        for name, value in rows:
+            table.add_row(name, Text(str(value)))
+        out.print(table)
+
+
+def search(
+    folder: Annotated[Path, typer.Argument(help="an index folder")],
+    query: Annotated[str | None, typer.Argument(help="free text (with --level sentence)")] = None,
+    like: Annotated[str | None, typer.Option(help="a sentence with the use to match (give --word)")] = None,
+    word: Annotated[str | None, typer.Option(help="the word of --like to match")] = None,
+    occurrence: Annotated[int, typer.Option(help="which use of --word in --like (1 = first)")] = 1,
+    k: Annotated[int, typer.Option("-k", help="how many hits")] = 10,
+    any_word: Annotated[bool, typer.Option(help="search all words, not only the same word form")] = False,
+    inflect: Annotated[bool, typer.Option(help="also match -s/-ed/-ing forms of --word")] = False,
+    level: Annotated[str, typer.Option(help="word (search by example) | sentence (free text)")] = "word",
+    doc: Annotated[list[str] | None, typer.Option(help="only these document ids (repeatable)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per hit")] = False,
+) -> None:
+    """Search an index: uses of a word like the one in --like, or sentences like QUERY (--level sentence)."""
+    from contextvec.index import Index
+    from contextvec.text import find_word
+
+    with reported():
+        idx = Index.open(folder)
+        if level == "sentence":
+            if not query:
+                raise OptionError('--level sentence needs a QUERY text, e.g. contextvec search DIR "rivers".')
+            hits = idx.search_sentences(query, k=k, doc_ids=doc)
+        elif level == "word":
+            if like is None or word is None:
+                raise OptionError('search by example needs --like "a sentence" and --word WORD in it.')
+            start, end = find_word(like, word, occurrence)
+            hits = idx.search_like(like, start, end, k=k, any_word=any_word, inflect=inflect, doc_ids=doc)
+        else:
+            raise OptionError(f"--level {level!r} is not valid; choose word or sentence.")
+        if as_json:
+            for h in hits:
+                typer.echo(json.dumps(h.to_json(), ensure_ascii=False))
+            return
+        if not hits:
+            err.print("no hits")
+        table = Table("score", "doc", "span", "sentence")
+        for h in hits:
+            sentence = Text(h.text)
+            sentence.stylize("bold reverse", *h.highlight)
+            table.add_row(f"{h.score:.3f}", Text(h.doc_id), f"{h.start}-{h.end}", sentence)
+        out.print(table)
+
+
+if __name__ == "__main__":  # try it before it is registered: python -m contextvec.cli_index index build ...
+    _app = typer.Typer()
+    _app.add_typer(index_app, name="index")
+    _app.command("search")(search)
+    _app()

@@ -1,0 +1,232 @@
+"""build_index: a corpus -> a durable, resumable index folder (Parquet shards + manifest + LanceDB table).
+
+from contextvec.index import build_index, Index
+build_index("corpus.txt", "my-index")                      # re-run the same call to resume after a crash
+Index.open("my-index").search_like("We sat on the bank.", 14, 18)
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from contextvec import __version__
+from contextvec.errors import IndexStateError, InputFileError, OptionError
+from contextvec.index.manifest import MANIFEST, Manifest, verify
+from contextvec.index.shards import SHARD_DIR, ShardWriter
+from contextvec.index.table import LANCE_DIR
+from contextvec.pipeline.corpus import Corpus, open_corpus
+from contextvec.pipeline.embed_batch import Batch, EmbedBatch, IndexLevel, JobSpec
+from contextvec.pipeline.engines import PlannedShard, plan_shards, run_local, run_ray
+from contextvec.protocol import EmbedderProtocol
+
+Engine = Literal["local", "ray"]
+
+
+def build_index(
+    corpus: str | Path,
+    out: str | Path,
+    *,
+    model: str = "minilm",
+    level: IndexLevel = "word",
+    layers: str | int | list[int] | None = None,
+    layer_pooling: str = "mean",
+    subword_pooling: str = "mean",
+    model_options: dict[str, Any] | None = None,
+    engine: Engine = "local",
+    shard_rows: int = 50_000,
+    batch_docs: int = 256,
+    concurrency: int = 2,
+    num_gpus: float = 0.0,
+    cpus_per_actor: float | None = None,
+    overwrite: bool = False,
+    progress: bool = False,
+    embedder: EmbedderProtocol | None = None,
+) -> Manifest:
+    """Index every word (and/or sentence) of `corpus` into `out`; resumes a crashed build of the same job.
+
+    corpus: a .txt (one document per line), .jsonl ("text", optional "id"), .parquet ("text", optional "id")
+    file, a folder of them, or "brown". `embedder` (local engine only) reuses an already loaded model, which
+    must be `model`. Returns the final manifest.
+    """
+    if level not in ("word", "sentence", "both") or engine not in ("local", "ray"):
+        raise OptionError(f"level={level!r}, engine={engine!r}: use word|sentence|both and local|ray.")
+    if shard_rows < 1 or batch_docs < 1 or concurrency < 1:
+        raise OptionError("shard_rows, batch_docs and concurrency must each be >= 1.")
+    if engine == "ray" and embedder is not None:
+        raise OptionError("embedder= reuses a model in this process; the ray engine loads `model` in each actor.")
+    spec = JobSpec(model, level, layers, layer_pooling, subword_pooling, dict(model_options or {}))
+    source = open_corpus(corpus)
+    folder = Path(out)
+    manifest = _prepare(folder, spec, source, shard_rows, overwrite)
+    if manifest.complete:
+        return manifest
+    fingerprint = manifest.input["fingerprint"]
+    done = set(manifest.done())
+    if manifest.shards_planned is None or len(done) < manifest.shards_planned:
+        ranges: dict[int, tuple[int, int]] = {}
+        shards = _planned(source, shard_rows, done, ranges, manifest)
+        if engine == "ray":
+            ray_args = {"concurrency": concurrency, "num_gpus": num_gpus, "cpus_per_actor": cpus_per_actor}
+            batches = run_ray(spec, shards, folder / ".staging", batch_docs=batch_docs, **ray_args)  # type: ignore[arg-type]
+        else:
+            batches = run_local(EmbedBatch(spec, embedder), shards, batch_docs)
+        _write(folder, manifest, batches, ranges, progress, source)
+    if source.fingerprint() != fingerprint:
+        raise InputFileError(
+            f"{source.source}: the input changed while it was being indexed; re-run with --overwrite to index "
+            "the new version."
+        )
+    from contextvec.index.table import build_tables
+
+    manifest.table = build_tables(folder, manifest)
+    manifest.complete = True
+    manifest.save(folder)
+    return manifest
+
+
+def _prepare(folder: Path, spec: JobSpec, source: Corpus, shard_rows: int, overwrite: bool) -> Manifest:
+    """Load and check an existing manifest (resume) or start a new one; drop shards that fail their checksum."""
+    fingerprint = source.fingerprint()
+    asked = {"spec": spec.to_json(), "fingerprint": fingerprint, "shard_rows": shard_rows}
+    if (folder / MANIFEST).exists() and not overwrite:
+        old = Manifest.load(folder)
+        had = {"spec": old.spec, "fingerprint": old.input.get("fingerprint"), "shard_rows": old.shard_rows}
+        diff = [k for k in asked if asked[k] != had[k]]
+        if diff:
+            what = "; ".join(f"{k}: index has {had[k]!r}, asked {asked[k]!r}" for k in diff)
+            raise IndexStateError(
+                f"{folder} holds a different index ({what}). Pass --overwrite (overwrite=True) "
+                "to rebuild it, or choose another --out folder."
+            )
+        bad = [s for s in old.shards if not verify(folder, s)]
+        for s in bad:  # corrupt or truncated: never used, rebuilt below
+            old.shards.remove(s)
+        if bad:
+            old.complete = False
+        return old
+    if overwrite:
+        for name in (SHARD_DIR, LANCE_DIR, ".staging"):
+            shutil.rmtree(folder / name, ignore_errors=True)
+        (folder / MANIFEST).unlink(missing_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = Manifest(
+        spec=spec.to_json(),
+        input={"source": source.source, "fingerprint": fingerprint},
+        shard_rows=shard_rows,
+        version=__version__,
+    )
+    manifest.save(folder)
+    return manifest
+
+
+def _planned(
+    source: Corpus, shard_rows: int, done: set[int], ranges: dict[int, tuple[int, int]], manifest: Manifest
+) -> Iterator[PlannedShard]:
+    """The planned shards still to build; records every shard's document range in `ranges` as it goes."""
+    n_docs, k = 0, -1
+    for k, docs in plan_shards(source.documents(), shard_rows):
+        ranges[k] = (docs[0].seq, docs[-1].seq + 1)
+        n_docs = docs[-1].seq + 1
+        if k not in done:
+            yield k, docs
+    manifest.shards_planned = k + 1
+    manifest.input["documents"] = n_docs
+
+
+def _write(
+    folder: Path,
+    manifest: Manifest,
+    batches: Iterator[Batch],
+    ranges: dict[int, tuple[int, int]],
+    progress: bool,
+    source: Corpus,
+) -> None:
+    """Split the row stream into shards, publish each, and update the manifest after each one."""
+    writer = ShardWriter(folder)
+    current = -1
+    with _Progress(progress, source, sum(s.end_seq - s.first_seq for s in manifest.shards)) as bar:
+        try:
+            for batch in batches:
+                _check_layers(manifest, batch)
+                shard = np.asarray(batch["shard"])
+                for k in np.unique(shard).tolist():  # batches are in shard order; one may straddle two shards
+                    if k != current and current >= 0:
+                        _publish(folder, manifest, writer, current, ranges)
+                    current = k
+                    rows = {c: np.asarray(v)[shard == k] for c, v in batch.items()}
+                    writer.append(k, rows)
+                bar.advance(len(shard), int(np.unique(np.asarray(batch["seq"])).size))
+            if current >= 0:
+                _publish(folder, manifest, writer, current, ranges)
+        except BaseException:
+            writer.abort()
+            raise
+    for k in set(ranges) - set(manifest.done()):  # planned shards whose documents gave no rows
+        _publish(folder, manifest, writer, k, ranges)
+    manifest.save(folder)
+
+
+def _publish(folder: Path, manifest: Manifest, writer: ShardWriter, k: int, ranges: dict[int, tuple[int, int]]) -> None:
+    info = writer.finish(k, *ranges[k])
+    manifest.record(info)
+    manifest.save(folder)
+
+
+def _check_layers(manifest: Manifest, batch: Batch) -> None:
+    """Record the spine's resolved layer description per level; refuse a resumed build whose differs."""
+    levels, layers = np.asarray(batch["level"]), np.asarray(batch["layers"])
+    for level in set(levels.tolist()):
+        seen = set(layers[levels == level].tolist())
+        got = str(next(iter(seen)))
+        had = manifest.layers.get(level)
+        if len(seen) != 1 or (had is not None and had != got):
+            raise IndexStateError(
+                f"{level} vectors now resolve to {sorted(seen)}, but the index has {had!r} "
+                "(the model or its recipe changed); rebuild with --overwrite."
+            )
+        if had is None:
+            manifest.layers[level] = got
+            manifest.dim = int(np.asarray(batch["vector"]).shape[1])
+
+
+class _Progress:
+    """A rich progress bar (documents, rows, rows/s, ETA) when a person is waiting; a no-op otherwise."""
+
+    def __init__(self, enabled: bool, source: Corpus, done_docs: int) -> None:
+        self.enabled, self.source, self.rows, self.t0 = enabled, source, 0, time.perf_counter()
+        self.done_docs = done_docs  # documents of shards finished by an earlier run
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(
+                TextColumn("indexing"),
+                BarColumn(),
+                TextColumn("{task.completed:,}/{task.total:,} docs"),
+                TextColumn("{task.fields[rows]:,} rows {task.fields[rate]:,.0f} rows/s"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),  # stdout stays for results
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(
+                "index", total=self.source.count(), completed=self.done_docs, rows=0, rate=0.0
+            )
+        return self
+
+    def advance(self, rows: int, docs: int) -> None:
+        if self.enabled:
+            self.rows += rows
+            rate = self.rows / max(time.perf_counter() - self.t0, 1e-9)
+            self.bar.update(self.task, advance=docs, rows=self.rows, rate=rate)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.bar.stop()

@@ -1,0 +1,52 @@
+"""A word's occurrences read from an index: what `senses` / `occurrences` need, without re-embedding the corpus.
+
+Returns `contextvec.analysis.occurrences.Occurrences` with one change of frame: each row's "text" is the
+sentence that contains it (the index stores sentences, not whole documents), so `text_index` numbers the
+distinct (document, sentence) pairs in corpus order and `start` / `end` are offsets inside that sentence.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from contextvec.analysis.occurrences import Occurrences, surface_forms
+from contextvec.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from contextvec.index.search import Index
+
+
+def read_occurrences(index: Index, words: list[str], *, inflect: bool = False) -> Occurrences:
+    """Every row of `words` (case-folded; with -s/-ed/-ing forms when `inflect`), in corpus order."""
+    from contextvec.index.search import _where
+
+    if not words:
+        raise InvalidInputError("give at least one target word.")
+    forms = surface_forms(words, inflect)
+    table = index.table("word")
+    cols = ["seq", "start", "end", "word", "word_norm", "text", "sentence_start", "vector"]
+    rows = table.search().where(_where(words, inflect, None)).select(cols).limit(table.count_rows()).to_arrow()
+    if rows.num_rows == 0:
+        raise InvalidInputError(f"none of {words!r} occurs in the index {index.folder} as a whole word.")
+    order = np.lexsort((rows["start"].to_numpy(), rows["seq"].to_numpy()))  # corpus order
+    rows = rows.take(order)
+    seq, sent0 = rows["seq"].to_numpy(), rows["sentence_start"].to_numpy()
+    keys = list(zip(seq.tolist(), sent0.tolist(), strict=True))
+    number = {key: i for i, key in enumerate(dict.fromkeys(keys))}  # (doc, sentence) -> text_index
+    text_index = np.asarray([number[key] for key in keys], dtype=np.int64)
+    sentences = rows["text"].to_pylist()
+    d = index.manifest.dim
+    return Occurrences(
+        target=[forms[w] for w in rows["word_norm"].to_pylist()],
+        form=rows["word"].to_pylist(),
+        text_index=text_index,
+        start=rows["start"].to_numpy() - sent0,
+        end=rows["end"].to_numpy() - sent0,
+        sentence=sentences,
+        texts={int(t): s for t, s in zip(text_index.tolist(), sentences, strict=True)},
+        vectors=rows["vector"].combine_chunks().flatten().to_numpy().reshape(-1, d).astype(np.float32),  # (N, D)
+        model_id=index.manifest.spec["model"],
+        layers=index.manifest.layers["word"],
+    )

@@ -1,0 +1,141 @@
+"""The one piece of work both corpus engines run: a batch of documents -> index rows (a dict of arrays).
+
+`EmbedBatch` has Ray Data's batch-inference shape: `__init__` loads the model once (per actor on Ray), and
+`__call__` maps a batch dict {"seq", "doc_id", "text", "shard"} to a batch dict of rows. The local engine calls
+the very same object in a loop, so the two engines differ only in the scheduler.
+
+Row columns (see docs/index.md): seq, shard, doc_id, level ("word" | "sentence"), start, end (char offsets in
+the document), word (null for sentence rows), word_norm (case-folded word), sentence_start, sentence_end, text
+(the sentence that contains the row), layers (the spine's resolved layer description; checked, not stored),
+vector (N, D) float32.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from contextvec.errors import OptionError
+from contextvec.protocol import EmbedderProtocol
+from contextvec.sentences import sentence_of, split_sentences
+
+IndexLevel = Literal["word", "sentence", "both"]
+Batch = dict[str, npt.NDArray[Any]]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """Everything that decides the rows of an index (kept in the manifest, compared on resume)."""
+
+    model: str = "minilm"
+    level: IndexLevel = "word"
+    layers: str | int | list[int] | None = None  # None = the model's recipe (resolved text goes in the manifest)
+    layer_pooling: str = "mean"
+    subword_pooling: str = "mean"
+    model_options: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class EmbedBatch:
+    """Load the model once; map document batches to index rows."""
+
+    def __init__(
+        self, spec: JobSpec | dict[str, Any], embedder: EmbedderProtocol | None = None, threads: int | None = None
+    ) -> None:
+        """`threads`: torch threads for this worker (Ray actors pass their CPU share; None leaves torch's default)."""
+        from contextvec.loader import load_embedder
+
+        if threads is not None:
+            import torch
+
+            torch.set_num_threads(threads)
+
+        self.spec = spec if isinstance(spec, JobSpec) else JobSpec(**spec)
+        self.embedder = embedder or load_embedder(self.spec.model, **self.spec.model_options)
+
+    def __call__(self, batch: Batch) -> Batch:
+        texts = [str(t) for t in batch["text"]]
+        sentences = [split_sentences(t) for t in texts]  # per doc (S_i, 2)
+        parts: list[Batch] = []
+        if self.spec.level in ("word", "both"):
+            parts.append(self._words(texts, sentences))
+        if self.spec.level in ("sentence", "both"):
+            parts.append(self._sentences(texts, sentences))
+        if len({p["vector"].shape[1] for p in parts}) > 1:
+            raise OptionError(
+                f"level='both' needs word and sentence vectors of one size; got {[p['vector'].shape[1] for p in parts]}"
+                " (a concat layer pooling?). Index the levels into two folders instead."
+            )
+        out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        doc = out.pop("doc")  # (N,) position of each row's document in this batch
+        order = np.lexsort((out["level"] != "word", out["start"], doc))  # rows in document order, words first
+        out = {k: v[order] for k, v in out.items()}
+        doc = doc[order]
+        for key in ("seq", "shard", "doc_id"):
+            out[key] = np.asarray(batch[key])[doc]
+        return out
+
+    def _words(self, texts: list[str], sentences: list[npt.NDArray[np.int64]]) -> Batch:
+        s = self.spec
+        res = self.embedder.embed_words(
+            texts,
+            layers=s.layers,
+            layer_pooling=s.layer_pooling,  # type: ignore[arg-type]
+            subword_pooling=s.subword_pooling,  # type: ignore[arg-type]
+        )
+        sent = np.zeros((len(res), 2), dtype=np.int64)  # (N, 2) the sentence of each word
+        for i, spans in enumerate(sentences):
+            rows = res.rows_of(i)
+            sent[rows] = spans[sentence_of(spans, res.start[rows])]
+        words = np.asarray(res.strings, dtype=object)
+        return {
+            "doc": res.text_index,
+            "level": np.full(len(res), "word", dtype=object),
+            "start": res.start,
+            "end": res.end,
+            "word": words,
+            "word_norm": np.asarray([w.casefold() for w in res.strings], dtype=object),
+            "sentence_start": sent[:, 0],
+            "sentence_end": sent[:, 1],
+            "text": np.asarray(
+                [texts[d][a:b] for d, (a, b) in zip(res.text_index.tolist(), sent.tolist(), strict=True)],
+                dtype=object,
+            ),
+            "layers": np.full(len(res), res.layers, dtype=object),
+            "vector": res.vectors.astype(np.float32, copy=False),  # (N, D)
+        }
+
+    def _sentences(self, texts: list[str], sentences: list[npt.NDArray[np.int64]]) -> Batch:
+        doc = np.concatenate([np.full(len(sp), i, dtype=np.int64) for i, sp in enumerate(sentences)])  # (S,)
+        spans = np.concatenate(sentences)  # (S, 2)
+        strings = [texts[d][a:b] for d, (a, b) in zip(doc.tolist(), spans.tolist(), strict=True)]
+        res = self.embedder.embed_sentences(strings)  # the model's own sentence recipe
+        n = len(strings)
+        return {
+            "doc": doc,
+            "level": np.full(n, "sentence", dtype=object),
+            "start": spans[:, 0],
+            "end": spans[:, 1],
+            "word": np.full(n, None, dtype=object),
+            "word_norm": np.full(n, None, dtype=object),
+            "sentence_start": spans[:, 0],
+            "sentence_end": spans[:, 1],
+            "text": np.asarray(strings, dtype=object),
+            "layers": np.full(n, f"{res.layers} sentence_pooling={res.pooling}", dtype=object),
+            "vector": res.vectors.astype(np.float32, copy=False),  # (S, D)
+        }
+
+
+def docs_batch(seq: list[int], doc_id: list[str], text: list[str], shard: int) -> Batch:
+    """The input batch dict for `EmbedBatch` (what Ray reads from the staged Parquet files)."""
+    return {
+        "seq": np.asarray(seq, dtype=np.int64),
+        "doc_id": np.asarray(doc_id, dtype=object),
+        "text": np.asarray(text, dtype=object),
+        "shard": np.full(len(seq), shard, dtype=np.int64),
+    }

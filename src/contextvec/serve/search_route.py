@@ -1,0 +1,82 @@
+"""POST /search over an opened index: search by example (word level) or by free text (sentence level).
+
+The app mounts it when started with --index DIR: `app.include_router(search_router(Index.open(DIR)))`.
+Errors in the request (a word that is not in the text, a level the index lacks) answer 422 with the message.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from fastapi import APIRouter, HTTPException
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from contextvec.errors import ContextvecError
+
+if TYPE_CHECKING:
+    from contextvec.index import Index
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="the example sentence (word level) or the query (sentence level)")
+    word: str | None = Field(None, description="the word of `text` whose use to match (or give start/end)")
+    occurrence: int = Field(1, ge=1)
+    start: int | None = None
+    end: int | None = None
+    k: int = Field(10, ge=1, le=1000)
+    level: Literal["word", "sentence"] = "word"
+    any_word: bool = False
+    inflect: bool = False
+    doc_ids: list[str] | None = None
+
+
+class SearchHit(BaseModel):
+    score: float
+    doc_id: str
+    start: int
+    end: int
+    word: str | None
+    text: str
+    sentence_start: int
+    seq: int
+
+
+class SearchResponse(BaseModel):
+    model: str
+    layers: str
+    hits: list[SearchHit]
+
+
+def search_router(index: Index) -> APIRouter:
+    """A router with POST /search answering from `index` (its model is loaded on the first request)."""
+    router = APIRouter()
+
+    def run(req: SearchRequest) -> dict[str, Any]:
+        from contextvec.text import find_word
+
+        if req.level == "sentence":
+            hits = index.search_sentences(req.text, k=req.k, doc_ids=req.doc_ids)
+        else:
+            if req.start is not None and req.end is not None:
+                start, end = req.start, req.end
+            elif req.word is not None:
+                start, end = find_word(req.text, req.word, req.occurrence)
+            else:
+                raise HTTPException(422, 'give "word" (or "start" and "end") to mark the use to match.')
+            hits = index.search_like(
+                req.text, start, end, k=req.k, any_word=req.any_word, inflect=req.inflect, doc_ids=req.doc_ids
+            )
+        layers = index.manifest.layers.get(req.level, "")
+        return {"model": index.manifest.spec["model"], "layers": layers, "hits": [h.to_json() for h in hits]}
+
+    @router.post("/search", response_model=SearchResponse)
+    async def search(req: SearchRequest) -> dict[str, Any]:
+        try:
+            return await run_in_threadpool(run, req)  # embedding and LanceDB calls block: keep them off the loop
+        except ContextvecError as exc:
+            raise HTTPException(422, str(exc)) from None
+
+    return router
