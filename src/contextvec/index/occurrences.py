@@ -7,29 +7,29 @@ distinct (document, sentence) pairs in corpus order and `start` / `end` are offs
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from contextvec.analysis.occurrences import Occurrences, surface_forms
 from contextvec.errors import InvalidInputError
+from contextvec.index.filters import where_clause
+from contextvec.index.manifest import Manifest
 
-if TYPE_CHECKING:
-    from contextvec.index.search import Index
 
-
-def read_occurrences(index: Index, words: list[str], *, inflect: bool = False) -> Occurrences:
-    """Every row of `words` (case-folded; with -s/-ed/-ing forms when `inflect`), in corpus order."""
-    from contextvec.index.search import _where
-
+def read_occurrences(
+    table: Any, manifest: Manifest, words: list[str], *, inflect: bool = False, folder: Path | None = None
+) -> Occurrences:
+    """Every row of `words` in an index's word table (case-folded; with -s/-ed/-ing forms when `inflect`), in
+    corpus order."""
     if not words:
         raise InvalidInputError("give at least one target word.")
     forms = surface_forms(words, inflect)
-    table = index.table("word")
     cols = ["seq", "start", "end", "word", "word_norm", "text", "sentence_start", "vector"]
-    rows = table.search().where(_where(words, inflect, None)).select(cols).limit(table.count_rows()).to_arrow()
+    rows = table.search().where(where_clause(words, inflect, None)).select(cols).limit(table.count_rows()).to_arrow()
     if rows.num_rows == 0:
-        raise InvalidInputError(f"none of {words!r} occurs in the index {index.folder} as a whole word.")
+        raise InvalidInputError(f"none of {words!r} occurs in the index {folder} as a whole word.")
     order = np.lexsort((rows["start"].to_numpy(), rows["seq"].to_numpy()))  # corpus order
     rows = rows.take(order)
     seq, sent0 = rows["seq"].to_numpy(), rows["sentence_start"].to_numpy()
@@ -37,7 +37,7 @@ def read_occurrences(index: Index, words: list[str], *, inflect: bool = False) -
     number = {key: i for i, key in enumerate(dict.fromkeys(keys))}  # (doc, sentence) -> text_index
     text_index = np.asarray([number[key] for key in keys], dtype=np.int64)
     sentences = rows["text"].to_pylist()
-    d = index.manifest.dim
+    d = manifest.dim
     return Occurrences(
         target=[forms[w] for w in rows["word_norm"].to_pylist()],
         form=rows["word"].to_pylist(),
@@ -47,6 +47,6 @@ def read_occurrences(index: Index, words: list[str], *, inflect: bool = False) -
         sentence=sentences,
         texts={int(t): s for t, s in zip(text_index.tolist(), sentences, strict=True)},
         vectors=rows["vector"].combine_chunks().flatten().to_numpy().reshape(-1, d).astype(np.float32),  # (N, D)
-        model_id=index.manifest.spec["model"],
-        layers=index.manifest.layers["word"],
+        model_id=manifest.spec["model"],
+        layers=manifest.layers["word"],
     )

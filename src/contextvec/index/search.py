@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from contextvec.errors import IndexStateError, InvalidInputError, OptionError
+from contextvec.errors import IndexStateError, OptionError
+from contextvec.index.filters import where_clause
 from contextvec.index.manifest import Manifest
 from contextvec.index.table import connect
 from contextvec.protocol import EmbedderProtocol
@@ -133,7 +134,7 @@ class Index:
         """The k rows nearest to `vector` (D,); filters: word forms (case-folded), document ids."""
         if k < 1:
             raise OptionError(f"k={k} must be >= 1.")
-        where = _where(words, inflect, doc_ids)
+        where = where_clause(words, inflect, doc_ids)
         query = self.table(level).search(np.asarray(vector, dtype=np.float32), vector_column_name="vector")
         query = query.distance_type("cosine").limit(k)
         if where:
@@ -162,7 +163,8 @@ class Index:
         """Every stored use of `words`, read from the index instead of re-embedding (see index/occurrences.py)."""
         from contextvec.index.occurrences import read_occurrences
 
-        return read_occurrences(self, [words] if isinstance(words, str) else list(words), inflect=inflect)
+        wanted = [words] if isinstance(words, str) else list(words)
+        return read_occurrences(self.table("word"), self.manifest, wanted, inflect=inflect, folder=self.folder)
 
     def _check_layers(self, level: str, got: str) -> None:
         had = self.manifest.layers.get(level)
@@ -171,21 +173,3 @@ class Index:
                 f"the query's {level} vector resolves to {got!r} but {self.folder} holds {had!r} "
                 "(the model or its recipe changed since the build); rebuild the index."
             )
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _where(words: Sequence[str] | None, inflect: bool, doc_ids: Sequence[str] | None) -> str:
-    parts = []
-    if words is not None:
-        from contextvec.analysis.occurrences import surface_forms
-
-        if not words:
-            raise InvalidInputError("give at least one word to filter on.")
-        forms = sorted(surface_forms([w.casefold() for w in words], inflect))
-        parts.append(f"word_norm IN ({', '.join(map(_quote, forms))})")
-    if doc_ids is not None:
-        parts.append(f"doc_id IN ({', '.join(_quote(d) for d in doc_ids)})")
-    return " AND ".join(parts)

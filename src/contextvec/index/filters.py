@@ -1,0 +1,25 @@
+"""LanceDB filter expressions for index queries (word forms, document ids), quoted safely."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from contextvec.errors import InvalidInputError
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def where_clause(words: Sequence[str] | None, inflect: bool, doc_ids: Sequence[str] | None) -> str:
+    parts = []
+    if words is not None:
+        from contextvec.analysis.occurrences import surface_forms
+
+        if not words:
+            raise InvalidInputError("give at least one word to filter on.")
+        forms = sorted(surface_forms([w.casefold() for w in words], inflect))
+        parts.append(f"word_norm IN ({', '.join(map(_quote, forms))})")
+    if doc_ids is not None:
+        parts.append(f"doc_id IN ({', '.join(_quote(d) for d in doc_ids)})")
+    return " AND ".join(parts)
