@@ -175,6 +175,8 @@ def main() -> None:
     sections = [_throughput_section(p) for p in sorted(RESULTS.glob("throughput-*.json"))]
     template = (ROOT / "benchmarks" / "BENCHMARKS.template.md").read_text()
     text = template.replace("@@THROUGHPUT@@", "\n\n".join(sections)).replace("@@SERVE@@", _serve_section())
+    index = RESULTS / "index.md"  # rendered by `benchmarks/index.py --part report`
+    text = text.replace("@@INDEX@@", index.read_text().strip() if index.exists() else "")
     (ROOT / "BENCHMARKS.md").write_text(text)
     _fill(ROOT / "docs" / "long-texts.md", "| model | stride |", _long_text_rows())
     if (RESULTS / "static_table.json").exists():
