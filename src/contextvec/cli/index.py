@@ -135,10 +135,3 @@ def search(
             sentence.stylize("bold reverse", *h.highlight)
             table.add_row(f"{h.score:.3f}", Text(h.doc_id), f"{h.start}-{h.end}", sentence)
         out.print(table)
-
-
-if __name__ == "__main__":  # try it before it is registered: python -m contextvec.cli_index index build ...
-    _app = typer.Typer()
-    _app.add_typer(index_app, name="index")
-    _app.command("search")(search)
-    _app()
