@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-LayersField = str | int | list[int]
+def _no_bool(value: object) -> object:
+    """`"layers": true` is a 422, not layer 1 (bool is an int subclass for Python and lax pydantic)."""
+    if isinstance(value, bool) or (isinstance(value, list) and any(isinstance(v, bool) for v in value)):
+        raise ValueError("layers is an integer, a string such as '-4:' or a list of integers, not true/false")
+    return value
+
+
+LayersField = Annotated[str | int | list[int], BeforeValidator(_no_bool)]
+# a text to embed: at least one character (the server also refuses texts without a visible one: 400)
+Text = Annotated[str, Field(min_length=1)]
 Encoding = Literal["float", "base64"]
 DType = Literal["float32", "float16"]
 
@@ -65,7 +74,7 @@ class LevelOptions(Strict):
 
 
 class TextsRequest(LevelOptions):
-    texts: list[str] = Field(description="texts to embed", min_length=1)
+    texts: list[Text] = Field(description="texts to embed", min_length=1)
 
 
 class WordsRequest(TextsRequest):
@@ -80,9 +89,9 @@ class SentencesRequest(TextsRequest):
 
 
 class SpanItem(Strict):
-    text: str
-    start: int
-    end: int
+    text: Text
+    start: int = Field(ge=0, description="character offset of the span's first character")
+    end: int = Field(ge=1, description="character offset just past the span (start < end <= len(text))")
 
 
 class SpansRequest(LevelOptions):
@@ -92,8 +101,8 @@ class SpansRequest(LevelOptions):
 
 class CompareRequest(Strict):
     model: str | None = None
-    texts: list[str] = Field(min_length=2)
-    word: str
+    texts: list[Text] = Field(min_length=2)
+    word: Text = Field(description="the word (or phrase) to compare; it must occur as a whole word in every text")
     occurrence: int = Field(default=1, ge=1)
     layers: LayersField | None = Field(default=None, description=LAYERS_HELP)
     layer_pooling: str | list[float] = "mean"
@@ -135,7 +144,7 @@ class CompareResponse(BaseModel):
     model: str
     layers: str
     word: str
-    spans: list[tuple[int, int]]
+    spans: list[list[int]] = Field(description="[start, end] of the word in each text")
     cosine: list[list[float]]
 
 
