@@ -117,6 +117,17 @@ def test_compare_says_when_the_recipe_applies_context_only(model_dir: str, monke
     assert result.exit_code == 0 and "context-only is on" not in result.output
 
 
+# -- #15: `--layers -4:` works without `=` (docs/cli.md said it needed one) ----------------------------------------
+
+
+def test_negative_layers_need_no_equals_sign(model_dir: str) -> None:
+    args = ["compare", "a bank", "the bank", "--word", "bank", "--model", model_dir, "--json"]
+    spaced = runner.invoke(app, [*args, "--layers", "-2:"])
+    joined = runner.invoke(app, [*args, "--layers=-2:"])
+    assert spaced.exit_code == 0 and joined.exit_code == 0, spaced.output
+    assert spaced.output == joined.output
+
+
 # -- #15: readable placeholders in every --help ---------------------------------------------------------------------
 
 
