@@ -146,3 +146,29 @@ def test_help_has_no_type_placeholders() -> None:
         assert result.exit_code == 0, (path, result.output)
         junk = re.findall(r"<[a-z][a-z\[\]]*>|\{[a-z_]+\}", result.output)
         assert not junk, (path, junk)
+
+
+def test_without_the_server_extra_the_cli_works_and_serve_names_the_extra() -> None:
+    """Found by the wheel check: the serve flags come from pydantic-settings, so its absence broke every command."""
+    import subprocess
+
+    import contextvec
+
+    code = (
+        "import sys; sys.modules['pydantic_settings'] = None; sys.modules['uvicorn'] = None\n"
+        "from contextvec.cli.main import main; main()"
+    )
+    env = {"PYTHONPATH": str(Path(contextvec.__file__).parents[1]), "PATH": "/usr/bin:/bin"}
+    run = [sys.executable, "-c", code]
+    version = subprocess.run([*run, "--version"], capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert version.returncode == 0 and version.stdout.startswith("contextvec "), version.stderr
+    serve = subprocess.run(
+        [*run, "serve", "--port", "1", "--model", "x"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert serve.returncode == 2, serve.stderr
+    assert 'pip install "contextvec[server]"' in serve.stderr and "Traceback" not in serve.stderr

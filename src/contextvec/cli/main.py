@@ -235,7 +235,8 @@ def _register_subcommands() -> None:
     from contextvec.cli.static import static_app
 
     app.command()(models)
-    app.command("serve")(serve_command())
+    serve, serve_context = serve_command()
+    app.command("serve", context_settings=serve_context)(serve)
     app.add_typer(static_app, name="static")
     app.add_typer(eval_app, name="eval")
     app.command()(analysis.senses)

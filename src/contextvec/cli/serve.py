@@ -117,8 +117,22 @@ def serve(**flags: Any) -> None:
     _server_class()(config).run()
 
 
-def serve_command() -> Callable[..., None]:
-    """`serve` with one keyword parameter per ServerSettings field, for Typer to turn into flags."""
+def serve_command() -> tuple[Callable[..., None], dict[str, Any]]:
+    """`serve` with one keyword parameter per ServerSettings field, for Typer to turn into flags, and the command's
+    context settings. Without the [server] extra the flags cannot be generated: `serve` then takes any flags and
+    says which pip command installs the server (every other command keeps working)."""
+    from contextvec.serve import require_server_extra
+
+    try:
+        require_server_extra()
+    except ContextvecError as exc:
+        missing = exc
+
+        def serve_without_extra(ctx: typer.Context) -> None:
+            """Serve vectors over HTTP (needs the [server] extra)."""
+            raise fail(missing)
+
+        return serve_without_extra, {"ignore_unknown_options": True, "allow_extra_args": True}
     serve.__signature__ = inspect.Signature(_parameters(), return_annotation=None)  # type: ignore[attr-defined]
     serve.__annotations__ = {p.name: p.annotation for p in _parameters()} | {"return": None}
-    return serve
+    return serve, {}
