@@ -56,6 +56,7 @@ def test_the_api_passes_every_schemathesis_check(bert_embedder: Embedder, tmp_pa
     entries = json.loads(har.read_text(encoding="utf-8"))["log"]["entries"]
     errors = [e["response"] for e in entries if e["response"]["status"] >= 400]
     assert len(entries) > 100 and errors, report[-2000:]
+    print(f"schemathesis: {len(entries)} requests, {len(errors)} error answers, all in the documented shape")
     for response in errors:
         body = json.loads(response["content"]["text"])
         assert set(body) == {"error"} and set(body["error"]) == {"message", "type", "code"}, body
