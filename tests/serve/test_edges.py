@@ -56,3 +56,19 @@ def test_405_names_the_allowed_methods(server_url: str, method: str, path: str, 
     r = httpx.request(method, server_url + path, headers=AUTH)
     assert r.status_code == 405 and allow in r.headers["allow"]
     assert r.json()["error"]["code"] == 405
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/compare", {"texts": ["a bank", "the bank"], "word": "bank", "context_only": 0}),
+        ("/compare", {"texts": ["a bank", "the bank"], "word": "bank", "occurrence": "1"}),
+        ("/embed/sentences", {"texts": ["a bank"], "normalize": 0}),
+        ("/embed/spans", {"spans": [{"text": "a bank", "start": False, "end": 1}]}),
+        ("/embed/words", {"texts": ["a bank"], "layers": "-2:", "layer_pooling": [True, 1.0]}),
+    ],
+)
+def test_values_the_schema_does_not_allow_are_a_422(server_url: str, path: str, body: dict[str, object]) -> None:
+    """Found by the fuzzing: lax pydantic took 0 for false, false for 0 and "1" for 1, which the schema forbids."""
+    r = httpx.post(server_url + path, json=body, headers=AUTH)
+    assert r.status_code == 422, r.text

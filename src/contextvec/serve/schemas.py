@@ -4,21 +4,32 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _no_bool(value: object) -> object:
-    """`"layers": true` is a 422, not layer 1 (bool is an int subclass for Python and lax pydantic)."""
-    if isinstance(value, bool) or (isinstance(value, list) and any(isinstance(v, bool) for v in value)):
+def _json_number(value: object) -> object:
+    """Numbers are JSON numbers: `true` is not layer 1 and `"3"` is not 3 (lax pydantic takes both), so the server
+    accepts exactly what the schema says (a 422 otherwise)."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON number, not true/false or a string")
+    return value
+
+
+def _layers(value: object) -> object:
+    """`"layers": true` is a 422, not layer 1."""
+    if isinstance(value, bool) or (isinstance(value, list) and any(isinstance(v, bool | str) for v in value)):
         raise ValueError("layers is an integer, a string such as '-4:' or a list of integers, not true/false")
     return value
 
 
-LayersField = Annotated[str | int | list[int], BeforeValidator(_no_bool)]
+Int = Annotated[int, BeforeValidator(_json_number)]
+Float = Annotated[float, BeforeValidator(_json_number)]
+LayersField = Annotated[str | int | list[int], BeforeValidator(_layers)]
+LayerPooling = str | list[Float]
 # a text to embed: at least one character (the server also refuses texts without a visible one: 400)
 Text = Annotated[str, Field(min_length=1)]
 Encoding = Literal["float", "base64"]
@@ -34,7 +45,7 @@ class OpenAIEmbeddingRequest(BaseModel):
     input: str | list[str] | list[int] | list[list[int]]
     model: str | None = None
     encoding_format: Encoding = "float"
-    dimensions: int | None = None
+    dimensions: Int | None = None
     user: str | None = None
 
 
@@ -68,7 +79,7 @@ LAYERS_HELP = (
 class LevelOptions(Strict):
     model: str | None = Field(default=None, description="a served model name; default: the first one")
     layers: LayersField | None = Field(default=None, description=LAYERS_HELP)
-    layer_pooling: str | list[float] = Field(default="mean", description="mean | sum | concat | one weight per layer")
+    layer_pooling: LayerPooling = Field(default="mean", description="mean | sum | concat | one weight per layer")
     encoding_format: Encoding = Field(default="float", description="float: JSON numbers; base64: little-endian bytes")
     dtype: DType = Field(default="float32", description="precision of the returned vectors")
 
@@ -85,13 +96,13 @@ class SentencesRequest(TextsRequest):
     pooling: Literal["cls", "mean", "mean_all", "max", "last"] | None = Field(
         default=None, description="default: the model's sentence recipe (minilm, mpnet: sentence-transformers')"
     )
-    normalize: bool | None = Field(default=None, description="unit-length vectors; default: the model's recipe")
+    normalize: StrictBool | None = Field(default=None, description="unit-length vectors; default: the model's recipe")
 
 
 class SpanItem(Strict):
     text: Text
-    start: int = Field(ge=0, description="character offset of the span's first character")
-    end: int = Field(ge=1, description="character offset just past the span (start < end <= len(text))")
+    start: Int = Field(ge=0, description="character offset of the span's first character")
+    end: Int = Field(ge=1, description="character offset just past the span (start < end <= len(text))")
 
 
 class SpansRequest(LevelOptions):
@@ -103,11 +114,11 @@ class CompareRequest(Strict):
     model: str | None = None
     texts: list[Text] = Field(min_length=2)
     word: Text = Field(description="the word (or phrase) to compare; it must occur as a whole word in every text")
-    occurrence: int = Field(default=1, ge=1)
+    occurrence: Int = Field(default=1, ge=1)
     layers: LayersField | None = Field(default=None, description=LAYERS_HELP)
-    layer_pooling: str | list[float] = "mean"
+    layer_pooling: LayerPooling = "mean"
     subword_pooling: Literal["first", "last", "first_last", "mean", "max"] = "mean"
-    context_only: bool | None = Field(
+    context_only: StrictBool | None = Field(
         default=None, description="subtract the word's out-of-context vector; default: the model's recipe"
     )
 
