@@ -100,7 +100,7 @@ def make_document(item: str | Sequence[str], index: int, name: str | None = None
                 "characters): there is nothing to embed. Remove it from the input."
             )
         return Document(text=text, words=words)
-    if not isinstance(item, Sequence) or not all(isinstance(w, str) for w in item):
+    if not isinstance(item, Sequence):
         raise InvalidInputError(
             f"input {index} is a {type(item).__name__}; pass a str or a list of str (pre-split words)."
         )
@@ -109,9 +109,13 @@ def make_document(item: str | Sequence[str], index: int, name: str | None = None
     spans: list[tuple[int, int]] = []
     pos = 0
     for j, word in enumerate(item):
-        if not word.strip():
+        if not isinstance(word, str):
             raise InvalidInputError(
-                f"word {j} of input {index} is {'empty' if not word else 'only whitespace'}; "
+                f"word {j} of input {index} is a {type(word).__name__} ({word!r}); pre-split words must be str."
+            )
+        if len(split_words(word)) == 0:  # "", spaces, or only zero-width/control characters such as "\x00"
+            raise InvalidInputError(
+                f"word {j} of input {index} is {'empty' if not word else f'{word!r}, without a visible character'}; "
                 "every pre-split word needs a visible character."
             )
         spans.append((pos, pos + len(word)))
@@ -124,6 +128,8 @@ def make_documents(items: Sequence[str | Sequence[str]]) -> list[Document]:
     """Validate a batch of inputs; a lone str is refused (it would be read as a list of characters)."""
     if isinstance(items, str):
         raise InvalidInputError("pass a list of texts, not a single str: e.g. embed_words([text]).")
+    if not isinstance(items, Sequence):  # a generator or other one-pass iterable has no length to batch by
+        raise InvalidInputError(f"pass a list of texts, not a {type(items).__name__}: e.g. embed_words(list(texts)).")
     if len(items) == 0:
         raise InvalidInputError("no texts were given; pass a non-empty list of texts.")
     return [make_document(item, i) for i, item in enumerate(items)]

@@ -157,7 +157,8 @@ def test_api_key_is_required_except_for_health_and_metrics(server_url: str) -> N
     assert 'contextvec_requests_total{route="/embed/words",status="401"}' in metrics
     assert "contextvec_batch_requests_bucket" in metrics
     assert httpx.get(server_url + "/models", headers=AUTH).json()["data"][0]["id"] == "tiny"
-    assert "/embed/words" in httpx.get(server_url + "/openapi.json").json()["paths"]
+    assert httpx.get(server_url + "/openapi.json").status_code == 401  # the schema and /docs need the key too
+    assert "/embed/words" in httpx.get(server_url + "/openapi.json", headers=AUTH).json()["paths"]
 
 
 def test_queue_full_answers_429(bert_embedder: Embedder) -> None:

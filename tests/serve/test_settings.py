@@ -8,7 +8,7 @@ from contextvec.serve.settings import ServerSettings
 
 
 def test_every_setting_is_a_serve_flag() -> None:
-    params = inspect.signature(serve_command()).parameters
+    params = inspect.signature(serve_command()[0]).parameters
     assert set(params) == set(ServerSettings.model_fields)  # generated from the settings class, none by hand
     for name, field in ServerSettings.model_fields.items():
         option = params[name].annotation.__metadata__[0]

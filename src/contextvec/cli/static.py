@@ -7,7 +7,7 @@ from typing import Annotated, Any, cast
 
 import typer
 
-from contextvec.cli.common import err, fail, progress_bar
+from contextvec.cli.common import err, fail, progress_bar, require
 from contextvec.errors import ContextvecError
 
 static_app = typer.Typer(
@@ -65,6 +65,8 @@ def train(
     from contextvec.static.task import DEMO_FILE, read_baskets, train_task_embeddings
     from contextvec.static.train import train_lsa, train_word2vec
 
+    if algorithm in ("word2vec", "fasttext", "pca"):
+        require("static", f"contextvec static train {algorithm}")  # gensim; pca: scikit-learn and scipy
     try:
         check_choice("algorithm", algorithm, ("word2vec", "fasttext", "pca", "task", "distill"))
         check_choice("weighting", weighting, ("ppmi", "tfidf", "count"))
@@ -77,10 +79,8 @@ def train(
             _save(_distill(words, model, layers, method, min_count), None, output)
             return
         if algorithm == "pca":
-            vectors, gensim_model = (
-                train_lsa(words, dim=dim, weighting=cast(Any, weighting), min_count=min_count, window=window or None),
-                None,
-            )
+            lsa = {"weighting": cast(Any, weighting), "min_count": min_count, "window": window or None}
+            vectors, gensim_model = train_lsa(words, dim=dim, **lsa), None
         else:
             vectors, gensim_model = train_word2vec(
                 words,

@@ -17,6 +17,7 @@ from contextvec.serve.batcher import DynamicBatcher
 from contextvec.serve.errors import install_error_handlers
 from contextvec.serve.middleware import BodyLimit, Metrics, Observe
 from contextvec.serve.openai import openai_router
+from contextvec.serve.openapi_doc import ERROR_RESPONSES, truthful_openapi
 from contextvec.serve.routes import compare_router, embed_router
 from contextvec.serve.runner import make_runner
 from contextvec.serve.settings import ServerSettings
@@ -47,12 +48,17 @@ def create_app(settings: ServerSettings | None = None, embedders: dict[str, Embe
         for b in served.batchers.values():  # uvicorn has let in-flight requests finish; drain what is queued
             await b.stop()
 
+    locked = settings.api_key is not None  # with a key, /docs and /openapi.json need it too (docs_router)
     app = FastAPI(
         title="contextvec",
         version=__version__,
         lifespan=lifespan,
         description="Contextual vectors per token, word, span and sentence, with character offsets.",
+        docs_url=None if locked else "/docs",
+        redoc_url=None if locked else "/redoc",
+        openapi_url=None if locked else "/openapi.json",
     )
+    app.openapi = lambda: truthful_openapi(app, settings)  # type: ignore[method-assign]
     app.state.settings, app.state.embedders, app.state.batchers = settings, embedders, served.batchers
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
@@ -66,11 +72,29 @@ def create_app(settings: ServerSettings | None = None, embedders: dict[str, Embe
     app.add_middleware(Observe, metrics=metrics)  # type: ignore[arg-type]
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)  # type: ignore[arg-type]  # outermost
     install_error_handlers(app)
-    app.include_router(embed_router(served))
-    app.include_router(compare_router(served))
-    app.include_router(openai_router(served))
-    app.include_router(info_router(served, metrics))
+    for router in (embed_router(served), compare_router(served), openai_router(served), info_router(served, metrics)):
+        app.include_router(router, responses=ERROR_RESPONSES)
+    if locked:
+        app.include_router(docs_router(served, app))
     return app
+
+
+def docs_router(served: Served, app: FastAPI) -> APIRouter:
+    """/docs and /openapi.json behind the API key, like every route but /health and /metrics."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse, JSONResponse
+
+    router = APIRouter(dependencies=[Depends(served.authorized)], include_in_schema=False)
+
+    @router.get("/openapi.json")
+    async def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @router.get("/docs")
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="contextvec")
+
+    return router
 
 
 def _batcher(name: str, embedder: Embedder, settings: ServerSettings, metrics: Metrics) -> DynamicBatcher:

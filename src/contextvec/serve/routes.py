@@ -111,7 +111,7 @@ def compare_router(served: Served) -> APIRouter:
             model=name,
             layers=share.result.layers,
             word=req.word,
-            spans=[(a, b) for _, a, b in spans],
+            spans=[[a, b] for _, a, b in spans],
             cosine=cosine_matrix(share.result.vectors[share.rows()]).astype(float).round(6).tolist(),
         )
 

@@ -20,6 +20,7 @@ from contextvec.analysis.attention import WordAttention
 from contextvec.analysis.contextuality import ContextualityReport
 from contextvec.analysis.senses import SenseInduction, normalize
 from contextvec.errors import MissingExtraError, OptionError
+from contextvec.extras import install_command
 from contextvec.viz import svg
 
 F32 = npt.NDArray[np.float32]
@@ -43,9 +44,7 @@ def _pyplot() -> Any:
     try:
         import matplotlib
     except ImportError:
-        raise MissingExtraError(
-            "PNG pictures need matplotlib: pip install 'contextvec[bench]' (or matplotlib)."
-        ) from None
+        raise MissingExtraError(f"PNG pictures need matplotlib: {install_command('viz')}") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
