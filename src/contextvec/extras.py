@@ -11,13 +11,15 @@ from typing import Literal
 
 from contextvec.errors import MissingExtraError
 
-Extra = Literal["server", "static", "viz"]
+Extra = Literal["server", "static", "viz", "index", "ray"]
 
 # the modules each extra provides (import names, not distribution names)
 EXTRA_MODULES: dict[Extra, tuple[str, ...]] = {
     "server": ("fastapi", "uvicorn", "pydantic_settings", "prometheus_client"),
     "static": ("gensim", "sklearn", "scipy"),
     "viz": ("matplotlib",),
+    "index": ("lancedb",),
+    "ray": ("ray", "aiohttp"),
 }
 
 

@@ -10,6 +10,7 @@ import typer
 from tiny_models import CORPUS
 from typer.testing import CliRunner
 
+from contextvec import Embedder
 from contextvec.cli.index import index_app, search
 from contextvec.text import split_words
 
@@ -81,24 +82,38 @@ def test_sentence_search_and_errors_exit_2(built: Path, tmp_path: Path) -> None:
     assert nofile.exit_code == 2 and "does not exist" in nofile.output
 
 
-def test_http_search_route(built: Path) -> None:
-    from fastapi import FastAPI
+def test_http_search_route(built: Path, bert_embedder: Embedder) -> None:
     from fastapi.testclient import TestClient
 
-    from contextvec.index import Index
-    from contextvec.serve.search_route import search_router
+    from contextvec.serve.app import create_app
+    from contextvec.serve.settings import ServerSettings
 
-    api = FastAPI()
-    api.include_router(search_router(Index.open(built)))
-    client = TestClient(api)
-    text = "The bank approved my loan after a long review of the account."
-    r = client.post("/search", json={"text": text, "word": "bank", "k": 2})
-    assert r.status_code == 200, r.text
-    body = r.json()
-    assert body["layers"] and [h["word"] for h in body["hits"]] == ["bank", "bank"]
-    assert body["hits"][0]["text"] == text
-    s = client.post("/search", json={"text": "rivers", "level": "sentence", "k": 1}).json()
-    assert len(s["hits"]) == 1 and s["hits"][0]["word"] is None
-    bad = client.post("/search", json={"text": text, "word": "zebra"})
-    assert bad.status_code == 422 and "zebra" in bad.text
-    assert client.post("/search", json={"text": text, "bogus": 1}).status_code == 422
+    settings = ServerSettings(models=["tiny"], index=built, api_key="s3cret")  # contextvec serve --index DIR
+    with TestClient(create_app(settings, embedders={"tiny": bert_embedder})) as client:
+        text = "The bank approved my loan after a long review of the account."
+        auth = {"Authorization": "Bearer s3cret"}
+        assert client.post("/search", json={"text": text, "word": "bank"}).status_code == 401  # behind the key
+        r = client.post("/search", json={"text": text, "word": "bank", "k": 2}, headers=auth)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["layers"] and [h["word"] for h in body["hits"]] == ["bank", "bank"]
+        assert body["hits"][0]["text"] == text
+        s = client.post("/search", json={"text": "rivers", "level": "sentence", "k": 1}, headers=auth).json()
+        assert len(s["hits"]) == 1 and s["hits"][0]["word"] is None
+        bad = client.post("/search", json={"text": text, "word": "zebra"}, headers=auth)
+        assert bad.status_code == 400 and "zebra" in bad.json()["error"]["message"]  # the server's error shape
+        assert client.post("/search", json={"text": text, "bogus": 1}, headers=auth).status_code == 422
+        schema = client.get("/openapi.json", headers=auth).json()
+        assert "400" in schema["paths"]["/search"]["post"]["responses"]
+
+
+def test_senses_reads_vectors_from_an_index(built: Path) -> None:
+    from contextvec.cli.main import app as main_app
+    from contextvec.index import Index
+
+    res = runner.invoke(main_app, ["senses", "bank", "--index", str(built), "--k", "2"])
+    assert res.exit_code == 0, res.output
+    stored = Index.open(built).occurrences(["bank"], inflect=True)
+    assert f"bank: {len(stored)} occurrences, 2 sense(s)" in res.output  # every stored use, none embedded again
+    clash = runner.invoke(main_app, ["senses", "bank", "--index", str(built), "--layers", "-1"])
+    assert clash.exit_code == 2 and "leave --model and --layers out" in " ".join(clash.output.split())

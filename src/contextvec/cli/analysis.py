@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from contextvec.cli.common import DEFAULT_MODEL, LayersOpt, ModelOpt, err, escape, fail, out, reported, require
-from contextvec.errors import ContextvecError, InvalidInputError
+from contextvec.errors import ContextvecError, InvalidInputError, OptionError
 from contextvec.io.corpus import corpus_texts
 from contextvec.loader import load_contextual, load_embedder
+
+if TYPE_CHECKING:
+    from contextvec.analysis.occurrences import Occurrences
 
 plot_app = typer.Typer(rich_markup_mode=None, help="Pictures as .png or self-contained .html.", no_args_is_help=True)
 correction_app = typer.Typer(
@@ -45,23 +48,30 @@ def senses(
     json_out: Annotated[Path | None, typer.Option("--json", help="write clusters and occurrences as JSON")] = None,
     csv_out: Annotated[Path | None, typer.Option("--csv", help="write one row per occurrence as CSV")] = None,
     plot: Annotated[Path | None, typer.Option(help="write a sense map (.png or .html)")] = None,
+    index: Annotated[
+        Path | None,
+        typer.Option(help="read WORD's vectors from this index (contextvec index build) instead of embedding --corpus"),
+    ] = None,
 ) -> None:
-    """Find the senses of WORD in a corpus: cluster its contextual vectors, label each cluster."""
-    from contextvec.analysis.occurrences import collect_occurrences
+    """Find the senses of WORD in a corpus: cluster its contextual vectors, label each cluster.
+
+    With --index, the uses and vectors come from the index (its model and layers; nothing is embedded again).
+    """
     from contextvec.analysis.senses import induce_senses
 
     require("static", "contextvec senses")  # clustering: scikit-learn
     require_picture(plot, "contextvec senses --plot")
+    if index is not None:
+        require("index", "contextvec senses --index")
     try:
-        emb = load_embedder(model)
-        occ = collect_occurrences(
-            emb,
-            corpus_texts(corpus, max_texts),
-            [word],
-            inflect=inflect,
-            layers=layers,
-            max_per_word=max_occurrences,
-        )
+        if index is not None:
+            occ = _indexed_occurrences(index, word, model, layers, inflect, max_occurrences)
+        else:
+            from contextvec.analysis.occurrences import collect_occurrences
+
+            texts = corpus_texts(corpus, max_texts)
+            emb = load_embedder(model)
+            occ = collect_occurrences(emb, texts, [word], inflect=inflect, layers=layers, max_per_word=max_occurrences)
         result = induce_senses(occ, k=k, method=method)  # type: ignore[arg-type]
         if json_out:
             json_out.write_text(result.to_json(), encoding="utf-8")
@@ -90,6 +100,23 @@ def senses(
             c.examples[0][:90] if c.examples else "",
         )
     out.print(table)
+
+
+def _indexed_occurrences(
+    folder: Path, word: str, model: str, layers: str | None, inflect: bool, limit: int
+) -> Occurrences:
+    """A word's stored uses in an index, at most `limit` (in corpus order)."""
+    import numpy as np
+
+    from contextvec.index import Index
+
+    if model != DEFAULT_MODEL or layers is not None:
+        raise OptionError(
+            "--index reads vectors made with the index's own model and layers; leave --model and --layers out "
+            "(`contextvec index info DIR` shows them)."
+        )
+    occ = Index.open(folder).occurrences([word], inflect=inflect)
+    return occ if len(occ) <= limit else occ.select(np.arange(limit))
 
 
 def contextuality(

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from contextvec.cli.common import DEFAULT_MODEL, ModelOpt, err, out, reported
+from contextvec.cli.common import DEFAULT_MODEL, ModelOpt, err, out, reported, require
 from contextvec.errors import OptionError
 
 index_app = typer.Typer(
@@ -35,6 +35,9 @@ def build(
     overwrite: Annotated[bool, typer.Option(help="rebuild a folder that holds another index")] = False,
 ) -> None:
     """Embed every word (and/or sentence) of CORPUS into a resumable index folder."""
+    require("index", "contextvec index build")
+    if engine == "ray":
+        require("ray", "--engine ray")
     from contextvec.index import build_index
 
     with reported():
@@ -107,6 +110,7 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per hit")] = False,
 ) -> None:
     """Search an index: uses of a word like the one in --like, or sentences like QUERY (--level sentence)."""
+    require("index", "contextvec search")
     from contextvec.index import Index
     from contextvec.text import find_word
 

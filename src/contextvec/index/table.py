@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from contextvec.errors import MissingExtraError
+from contextvec.extras import require_extra
 
 if TYPE_CHECKING:
     from contextvec.index.manifest import Manifest
@@ -21,10 +21,9 @@ ANN_MIN_ROWS = 50_000  # below this, exact search: flat p50 stays under ~50 ms a
 
 
 def lancedb_module() -> Any:
-    try:
-        import lancedb
-    except ImportError:
-        raise MissingExtraError('indexes need LanceDB: pip install "contextvec[index]"') from None
+    require_extra("index", "a corpus index")
+    import lancedb
+
     return lancedb
 
 

@@ -11,7 +11,7 @@ import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from contextvec.errors import MissingExtraError
+from contextvec.extras import require_extra
 from contextvec.pipeline.corpus import Doc
 from contextvec.pipeline.embed_batch import Batch, EmbedBatch, JobSpec, docs_batch
 
@@ -69,11 +69,10 @@ def run_ray(
     to min(1, (cluster CPUs - 1) / concurrency): Ray Data's file listing and reads need a CPU slot too, and
     actors holding every slot would wait for them forever.
     """
-    try:
-        import ray
-        import ray.data
-    except ImportError:
-        raise MissingExtraError('the Ray engine needs Ray Data: pip install "contextvec[ray]"') from None
+    require_extra("ray", "the Ray engine")
+    import ray
+    import ray.data
+
     files = _stage(shards, staging)
     if not files:
         return

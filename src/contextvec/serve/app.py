@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -74,9 +75,25 @@ def create_app(settings: ServerSettings | None = None, embedders: dict[str, Embe
     install_error_handlers(app)
     for router in (embed_router(served), compare_router(served), openai_router(served), info_router(served, metrics)):
         app.include_router(router, responses=ERROR_RESPONSES)
+    if settings.index is not None:
+        app.include_router(_search(served, settings.index), responses=ERROR_RESPONSES)
     if locked:
         app.include_router(docs_router(served, app))
     return app
+
+
+def _search(served: Served, folder: Path) -> APIRouter:
+    """POST /search over an index folder, behind the API key; reuses a served model when it is the index's."""
+    from contextvec.index import Index
+    from contextvec.serve.search_route import search_router
+
+    index = Index.open(folder)
+    model = index.manifest.spec["model"]
+    if model in served.embedders:
+        index = Index.open(folder, embedder=served.embedders[model])
+    router = APIRouter(dependencies=[Depends(served.authorized)], tags=["search"])
+    router.include_router(search_router(index))
+    return router
 
 
 def docs_router(served: Served, app: FastAPI) -> APIRouter:

@@ -1,27 +1,28 @@
 """POST /search over an opened index: search by example (word level) or by free text (sentence level).
 
-The app mounts it when started with --index DIR: `app.include_router(search_router(Index.open(DIR)))`.
-Errors in the request (a word that is not in the text, a level the index lacks) answer 422 with the message.
+The app mounts it when started with --index DIR (serve/app.py).
+Errors in the request (a word that is not in the text, a level the index lacks) answer 400 in the server's error
+shape, like every other route.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from contextvec.errors import ContextvecError
+from contextvec.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from contextvec.index import Index
 
 
 class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    text: str = Field(description="the example sentence (word level) or the query (sentence level)")
+    text: str = Field(min_length=1, description="the example sentence (word level) or the query (sentence level)")
     word: str | None = Field(None, description="the word of `text` whose use to match (or give start/end)")
     occurrence: int = Field(1, ge=1)
     start: int | None = None
@@ -65,7 +66,7 @@ def search_router(index: Index) -> APIRouter:
             elif req.word is not None:
                 start, end = find_word(req.text, req.word, req.occurrence)
             else:
-                raise HTTPException(422, 'give "word" (or "start" and "end") to mark the use to match.')
+                raise InvalidInputError('give "word" (or "start" and "end") to mark the use to match.')
             hits = index.search_like(
                 req.text, start, end, k=req.k, any_word=req.any_word, inflect=req.inflect, doc_ids=req.doc_ids
             )
@@ -74,9 +75,8 @@ def search_router(index: Index) -> APIRouter:
 
     @router.post("/search", response_model=SearchResponse)
     async def search(req: SearchRequest) -> dict[str, Any]:
-        try:
-            return await run_in_threadpool(run, req)  # embedding and LanceDB calls block: keep them off the loop
-        except ContextvecError as exc:
-            raise HTTPException(422, str(exc)) from None
+        """The k nearest uses of the marked word (level=word) or the k nearest sentences (level=sentence)."""
+        result: dict[str, Any] = await run_in_threadpool(run, req)  # embedding and LanceDB block: off the loop
+        return result
 
     return router

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
@@ -39,6 +40,9 @@ class ServerSettings(BaseSettings):
     request_timeout_s: float = Field(default=120.0, gt=0, description="time a request may wait and run")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default=[], description="origins allowed by CORS (none: CORS off)"
+    )
+    index: Path | None = Field(
+        default=None, description="an index folder (contextvec index build) to answer POST /search from"
     )
     openai_pooling: Literal["cls", "mean", "mean_all", "max", "last"] | None = Field(
         default=None, description="sentence pooling for /v1/embeddings (default: the model's sentence recipe)"
