@@ -16,6 +16,7 @@ from contextvec.loader import load_contextual, load_embedder
 
 if TYPE_CHECKING:
     from contextvec.analysis.occurrences import Occurrences
+    from contextvec.analysis.senses import SenseInduction
 
 plot_app = typer.Typer(rich_markup_mode=None, help="Pictures as .png or self-contained .html.", no_args_is_help=True)
 correction_app = typer.Typer(
@@ -83,6 +84,10 @@ def senses(
             sense_map(result, plot)
     except ContextvecError as exc:
         raise fail(exc) from None
+    _print_senses(word, occ, result)
+
+
+def _print_senses(word: str, occ: Occurrences, result: SenseInduction) -> None:
     scores = ", ".join(f"k={kk}: {s:.3f}" for kk, s in result.silhouette.items())
     out.print(
         f"[bold]{escape(word)}[/]: {len(occ)} occurrences, {result.k} sense(s) "
