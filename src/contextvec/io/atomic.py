@@ -16,24 +16,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
+from contextvec.procs import process_alive
+
 logger = logging.getLogger(__name__)
 
 
 def temp_path(out: Path) -> Path:
     """Where `out` is written before it is published: `.NAME.PID.tmp` in the same folder (same filesystem)."""
     return out.with_name(f".{out.name}.{os.getpid()}.tmp")
-
-
-def _owner_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's live process
-    return True
 
 
 def remove_stale_temps(out: Path) -> list[Path]:
@@ -47,7 +37,7 @@ def remove_stale_temps(out: Path) -> list[Path]:
         if not (name.startswith(prefix) and name.endswith(suffix)):
             continue
         pid_text = name[len(prefix) : -len(suffix)]
-        if not pid_text.isdigit() or _owner_alive(int(pid_text)):
+        if not pid_text.isdigit() or process_alive(int(pid_text)):
             continue
         try:
             tmp.unlink()

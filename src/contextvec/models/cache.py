@@ -18,6 +18,7 @@ from pathlib import Path
 
 from contextvec.errors import ModelLoadError
 from contextvec.models.manifest import entry_problem, has_manifest, write_manifest
+from contextvec.procs import process_alive
 
 logger = logging.getLogger(__name__)
 
@@ -93,12 +94,4 @@ def _is_abandoned(tmp: Path) -> bool:
         pid = int(tmp.name.split("-")[-2])
     except (ValueError, IndexError):
         return True
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return not process_alive(pid)
