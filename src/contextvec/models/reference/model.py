@@ -14,6 +14,7 @@ RMSNorm, and an optional MLM or LM head. Without `trace`, attention runs through
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -171,6 +172,15 @@ class Transformer(nn.Module):
         with torch.no_grad():
             hf_weights.load_state(model.state_dict(), hf_state, cfg)
         return model
+
+    @classmethod
+    def from_transformers(cls, hf_model: Any) -> Transformer:
+        """The reference twin of a loaded transformers BertModel or LlamaModel (weights copied, not shared)."""
+        cfg = hf_weights.config_from_hf(hf_model.config, "none", type(hf_model).__name__)
+        model = cls(cfg).eval()
+        with torch.no_grad():
+            hf_weights.load_state(model.state_dict(), dict(hf_model.state_dict()), cfg)
+        return model.to(next(hf_model.parameters()).dtype)
 
     def save_pretrained(self, folder: str, tokenizer: object | None = None) -> None:
         """Write a transformers folder (config.json + model.safetensors [+ tokenizer]) that Embedder(folder) loads."""

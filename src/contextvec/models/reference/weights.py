@@ -179,17 +179,20 @@ def read_pretrained(name_or_folder: str, head: str = "none") -> tuple[Transforme
 
     check_choice("head", head, ("none", "mlm", "lm"))
     resolved = resolve_model(name_or_folder)
-    hf = AutoConfig.from_pretrained(resolved.path)
-    if hf.model_type == "bert":
-        cfg = bert_config(hf, _head(head))
-    elif hf.model_type == "llama":
-        cfg = llama_config(hf, _head(head))
-    else:
-        raise ModelLoadError(
-            f"model {name_or_folder!r} is a {hf.model_type!r}; the reference transformer reads BERT (minilm) and "
-            "Llama (smollm2). Use Embedder for other models."
-        )
+    cfg = config_from_hf(AutoConfig.from_pretrained(resolved.path), head, name_or_folder)
     return cfg, _read_state(Path(resolved.path))
+
+
+def config_from_hf(hf: Any, head: str = "none", name: str = "the model") -> TransformerConfig:
+    """The reference config of a transformers BERT or Llama config; any other architecture is refused."""
+    if hf.model_type == "bert":
+        return bert_config(hf, _head(head))
+    if hf.model_type == "llama":
+        return llama_config(hf, _head(head))
+    raise ModelLoadError(
+        f"{name!r} is a {hf.model_type!r} model; the reference transformer reads BERT (minilm) and Llama (smollm2). "
+        "Use Embedder for other models."
+    )
 
 
 def _head(head: str) -> Head:
