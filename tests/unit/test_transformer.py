@@ -154,3 +154,17 @@ def test_refuses_what_it_cannot_read_or_run(tmp_path: Path, wordpiece_tokenizer:
         small(torch.zeros(1, 9, dtype=torch.long))
     with pytest.raises(ModelLoadError, match="multiple"):
         TransformerConfig(n_heads=4, n_kv_heads=3)
+
+
+def test_dropout_acts_in_training_only() -> None:
+    torch.manual_seed(0)
+    model = Transformer(TransformerConfig(vocab_size=50, dropout=0.5))
+    plain = Transformer(TransformerConfig(vocab_size=50))
+    plain.load_state_dict(model.state_dict())
+    ids = torch.randint(0, 50, (2, 7))
+    model.train()
+    assert not torch.equal(model(ids).hidden_states[-1], model(ids).hidden_states[-1])
+    model.eval()
+    plain.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(model(ids).hidden_states[-1], plain(ids).hidden_states[-1])

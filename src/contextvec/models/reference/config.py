@@ -42,6 +42,7 @@ class TransformerConfig:
     head: Head = "none"
     tie_embeddings: bool = True  # the output head reuses the token embedding matrix
     pad_token_id: int = 0
+    dropout: float = 0.0  # training only: on the attention weights, the embeddings and what each sublayer adds
 
     def __post_init__(self) -> None:
         kv = self.kv_heads
@@ -78,6 +79,7 @@ def bert_config(hf: Any, head: Head = "none") -> TransformerConfig:
         norm_eps=hf.layer_norm_eps,
         head=head,
         pad_token_id=hf.pad_token_id or 0,
+        dropout=float(hf.hidden_dropout_prob),
     )
 
 
@@ -111,4 +113,5 @@ def llama_config(hf: Any, head: Head = "none") -> TransformerConfig:
         head=head,
         tie_embeddings=bool(getattr(hf, "tie_word_embeddings", False)),
         pad_token_id=hf.pad_token_id if hf.pad_token_id is not None else 0,
+        dropout=float(getattr(hf, "attention_dropout", 0.0)),
     )

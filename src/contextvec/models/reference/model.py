@@ -68,6 +68,7 @@ class Attention(nn.Module):
         self.k = nn.Linear(cfg.dim, self.Hkv * self.hd, bias=cfg.bias)
         self.v = nn.Linear(cfg.dim, self.Hkv * self.hd, bias=cfg.bias)
         self.o = nn.Linear(self.H * self.hd, cfg.dim, bias=cfg.bias)
+        self.p = cfg.dropout
 
     def forward(
         self, x: torch.Tensor, mask: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None, trace: bool
@@ -86,10 +87,11 @@ class Attention(nn.Module):
         if trace:
             scores = (q @ k.transpose(-2, -1)) / math.sqrt(self.hd)  # (B, H, T, T)
             weights = torch.softmax(scores + mask, dim=-1)  # (B, H, T, T)
-            y = weights @ v  # (B, H, T, hd)
+            y = F.dropout(weights, self.p, self.training) @ v  # (B, H, T, hd)
             parts = {"q": q, "k": k, "v": v, "scores": scores, "weights": weights}
         else:
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (B, H, T, hd), the same sum, fused
+            p = self.p if self.training else 0.0
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)  # (B, H, T, hd), the same, fused
         y = y.transpose(1, 2).reshape(B, T, self.H * self.hd)  # (B, H, T, hd) -> (B, T, H*hd): heads side by side
         return self.o(y), parts
 
@@ -115,6 +117,7 @@ class Block(nn.Module):
         self.pre = cfg.norm_place == "pre"
         self.attn_norm, self.attn = make_norm(cfg), Attention(cfg)
         self.mlp_norm, self.mlp = make_norm(cfg), MLP(cfg)
+        self.drop = nn.Dropout(cfg.dropout)  # on what each sublayer adds (training only)
 
     def forward(
         self, x: torch.Tensor, mask: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None, trace: bool
@@ -122,14 +125,14 @@ class Block(nn.Module):
         x_in = x  # (B, T, D)
         if self.pre:
             a, parts = self.attn(self.attn_norm(x), mask, rope, trace)
-            x = x + a
+            x = x + self.drop(a)
             m = self.mlp(self.mlp_norm(x))
-            out = x + m
+            out = x + self.drop(m)
         else:
             a, parts = self.attn(x, mask, rope, trace)
-            x = self.attn_norm(x + a)
+            x = self.attn_norm(x + self.drop(a))
             m = self.mlp(x)
-            out = self.mlp_norm(x + m)
+            out = self.mlp_norm(x + self.drop(m))
         if not trace:
             return out, None
         return out, LayerTrace(**parts, resid_pre=x_in, attn_out=a, resid_mid=x, mlp_out=m, resid_post=out)
@@ -158,6 +161,7 @@ class Transformer(nn.Module):
         self.pos_emb = nn.Embedding(cfg.max_positions, cfg.dim) if cfg.positions == "learned" else None
         self.type_emb = nn.Embedding(cfg.type_vocab_size, cfg.dim) if cfg.type_vocab_size else None
         self.emb_norm = make_norm(cfg) if cfg.embed_norm else None
+        self.emb_drop = nn.Dropout(cfg.dropout)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.final_norm = make_norm(cfg) if cfg.final_norm else None
         self.mlm_head = MLMHead(cfg) if cfg.head == "mlm" else None
@@ -197,7 +201,7 @@ class Transformer(nn.Module):
             x = x + self.pos_emb.weight[: input_ids.shape[1]]  # (T, D) broadcast over B
         if self.type_emb is not None:
             x = x + self.type_emb.weight[0]  # (D,): every token is in segment 0
-        out: torch.Tensor = self.emb_norm(x) if self.emb_norm is not None else x
+        out: torch.Tensor = self.emb_drop(self.emb_norm(x) if self.emb_norm is not None else x)
         return out
 
     def attention_mask(self, attention_mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:

@@ -134,6 +134,7 @@ def hf_config(c: TransformerConfig) -> dict[str, Any]:
             "num_hidden_layers": c.n_layers, "num_attention_heads": c.n_heads, "intermediate_size": c.mlp_dim,
             "hidden_act": "gelu", "max_position_embeddings": c.max_positions, "type_vocab_size": c.type_vocab_size,
             "layer_norm_eps": c.norm_eps, "pad_token_id": c.pad_token_id, "position_embedding_type": "absolute",
+            "hidden_dropout_prob": c.dropout, "attention_probs_dropout_prob": c.dropout,
         }  # fmt: skip
     return {
         "architectures": ["LlamaForCausalLM" if c.head == "lm" else "LlamaModel"], "model_type": "llama",
@@ -141,7 +142,7 @@ def hf_config(c: TransformerConfig) -> dict[str, Any]:
         "num_attention_heads": c.n_heads, "num_key_value_heads": c.kv_heads, "head_dim": c.hd,
         "intermediate_size": c.mlp_dim, "hidden_act": "silu", "max_position_embeddings": c.max_positions,
         "rms_norm_eps": c.norm_eps, "rope_theta": c.rope_theta, "tie_word_embeddings": c.tie_embeddings,
-        "attention_bias": False, "mlp_bias": False, "pad_token_id": c.pad_token_id,
+        "attention_bias": False, "mlp_bias": False, "pad_token_id": c.pad_token_id, "attention_dropout": c.dropout,
     }  # fmt: skip
 
 
