@@ -48,6 +48,7 @@ async function start() {
   for (const view of Object.values(VIEWS)) view.init(info);
   const params = readHash(), view = params.get("view");
   document.body.dataset.ready = "true";
+  performance.mark("explore-ready");
   if (view && VIEWS[view]) { select(view); await VIEWS[view].restore(params); }
   document.body.dataset.restored = "true";
 }
