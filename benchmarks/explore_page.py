@@ -155,8 +155,7 @@ def screenshots(browser: Any, url: str) -> list[str]:
             page = context.new_page()
             page.goto(f"{url}/explore#" + urllib.parse.urlencode({"view": view, **state}))
             page.wait_for_selector("body[data-restored=true]", timeout=300_000)
-            if view == "layers":
-                page.get_by_role("tabpanel", name="Layers").get_by_role("button", name="Measure layers").click()
+            if view == "layers":  # the permalink runs the measurement
                 page.get_by_role("img", name=re.compile("contextuality by layer")).wait_for(timeout=300_000)
             if view == "senses":
                 page.mouse.move(*_first_point(page))
@@ -179,6 +178,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--screenshots", action="store_true")
+    ap.add_argument("--only-screenshots", action="store_true", help="take the pictures, measure nothing")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "sample.txt").write_text("\n".join(SAMPLE) + "\n", encoding="utf-8")
@@ -191,9 +191,11 @@ def main() -> None:
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+                shots = screenshots(browser, url) if args.screenshots or args.only_screenshots else []
+                if args.only_screenshots:
+                    return
                 loads = [load_once(browser, url) for _ in range(args.runs)]
                 maps = [points(browser, url, n, args.runs) for n in (10_000, 100_000)]
-                shots = screenshots(browser, url) if args.screenshots else []
                 version = browser.version
                 browser.close()
         finally:

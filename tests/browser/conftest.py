@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "serve"))
+from explore_data import INDEX_DOCS, toy_static
 from server_helpers import running
 
 from contextvec import Embedder
@@ -28,23 +28,6 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# the toy static model shown beside the contextual one (GloVe's place in tests)
-STATIC_WORDS = ["the", "bank", "river", "loan", "money", "water", "we", "sat", "on", "of", "my", "approved"]
-INDEX_DOCS = [
-    "We sat on the bank of the river.",
-    "The bank approved my loan.",
-    "The river bank was muddy.",
-    "She went to the bank for money.",
-]
-
-
-def toy_static() -> Any:
-    from contextvec.static.embedder import StaticEmbedder
-    from contextvec.static.vectors import StaticVectors
-
-    rng = np.random.default_rng(0)
-    vectors = rng.normal(size=(len(STATIC_WORDS), 8)).astype(np.float32)
-    return StaticEmbedder(StaticVectors(STATIC_WORDS, vectors, name="toy-static", lowercase=True))
 
 
 @pytest.fixture(scope="session")

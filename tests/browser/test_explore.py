@@ -61,7 +61,7 @@ def reference_cosines(
 def test_compare_shows_each_layers_matrix_beside_the_static_one(
     page: Any, explorer_url: str, bert_embedder: Embedder, wordpiece_tokenizer: PreTrainedTokenizerFast
 ) -> None:
-    from conftest import toy_static
+    from explore_data import toy_static
 
     from contextvec.analysis.compare import compare_word
 
@@ -315,7 +315,7 @@ def test_attention_refuses_a_text_longer_than_one_window(page: Any, explorer_url
 
 
 def test_search_by_example_highlights_the_hits(page: Any, explorer_url: str) -> None:
-    from conftest import INDEX_DOCS
+    from explore_data import INDEX_DOCS
 
     view = open_view(page, explorer_url, "search")
     view.get_by_label("Example sentence").fill(INDEX_DOCS[0])

@@ -30,7 +30,8 @@ function drawMatrices() {
   const layer = Number($("#compare-layer").value);
   $("#compare-layer-value").textContent = `${layer} of ${last.per_layer.length - 1}`;
   const parts = [
-    heatTable(last.per_layer[layer].cosine, labels, labels, `${last.model}, layer ${layer}`),
+    heatTable(last.per_layer[layer].cosine, labels, labels,
+      `${last.model}, layer ${layer}${last.context_only ? " (context only, as the recipe)" : ""}`),
     heatTable(last.recipe.cosine, labels, labels, `${last.model}, recipe (${last.recipe.layers})`),
   ];
   if (last.static && last.static.cosine) parts.push(heatTable(last.static.cosine, labels, labels, `${last.static.model} (static)`));

@@ -32,8 +32,8 @@ function svg(tag, attrs = {}, text = null) {
 }
 
 // series: [{name, values: [y per x], dash}] over x = 0..n-1; one colour per series from the categorical scale.
-export function lineChart(series, { title, xLabel, yLabel, width = 560, height = 300 }) {
-  const m = { l: 48, r: 150, t: 26, b: 36 };
+export function lineChart(series, { title, xLabel, yLabel, width = 600, height = 300 }) {
+  const m = { l: 48, r: 185, t: 26, b: 36 };
   const all = series.flatMap((s) => s.values);
   const lo = Math.min(0, ...all), hi = Math.max(1, ...all);
   const n = Math.max(...series.map((s) => s.values.length));
