@@ -389,3 +389,13 @@ def test_every_view_fits_the_window(browser: Any, explorer_url: str, width: int)
         page.get_by_role("tab", name=tab).click()
         assert page.evaluate("document.documentElement.scrollWidth") <= width, tab  # no sideways scrolling
     context.close()
+
+
+def test_layers_with_too_small_a_corpus_shows_an_error(page: Any, explorer_url: str) -> None:
+    view = open_view(page, explorer_url, "layers")
+    view.get_by_label(re.compile("Corpus")).fill("one two\nthree four")
+    view.get_by_role("button", name="Measure layers").click()
+    alert = view.get_by_role("alert")
+    alert.wait_for()
+    assert "Error: no word occurs in 2+ of the 2 texts" in alert.inner_text()
+    no_console_errors(page)
