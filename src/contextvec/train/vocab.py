@@ -1,0 +1,90 @@
+"""Vocabularies trained on the corpus: WordPiece (mlm), byte-level BPE (causal), and words (elmo).
+
+Subword tokenizers are built with `tokenizers` and saved in transformers' format (tokenizer.json and
+tokenizer_config.json), so TorchBackend loads them like any model's. ELMo's vocabulary is the corpus's most
+frequent words under contextvec's one word rule (contextvec.text), the rule its backend tokenizes with.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from contextvec.errors import OptionError
+from contextvec.models.elmo import SPECIALS
+from contextvec.text import split_words
+
+BERT_SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")  # ids 0..4
+EOT = "<|endoftext|>"  # the causal model's one special token: document separator, padding, unknown
+
+
+def word_vocab(texts: Iterable[str], *, size: int, min_count: int, lowercase: bool = True) -> list[str]:
+    """The specials, then up to `size - 4` words seen at least `min_count` times, most frequent first."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update((w.lower() if lowercase else w) for w in (text[s:e] for s, e in split_words(text).tolist()))
+    words = [w for w, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= min_count]
+    words = [w for w in words if w not in SPECIALS][: max(0, size - len(SPECIALS))]
+    if not words:
+        raise OptionError(f"no word occurs {min_count}+ times in the corpus; lower min_count or use more text.")
+    return [*SPECIALS, *words]
+
+
+def wordpiece(texts: Iterable[str], *, size: int) -> Any:
+    """A lowercasing BERT WordPiece tokenizer with the [CLS] ... [SEP] template."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece()
+    trainer = trainers.WordPieceTrainer(vocab_size=size, special_tokens=list(BERT_SPECIALS), show_progress=False)
+    tok.train_from_iterator(texts, trainer=trainer)
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
+    )
+    return tok
+
+
+def byte_bpe(texts: Iterable[str], *, size: int) -> Any:
+    """A GPT-2-style byte-level BPE (no special tokens added around a text; <|endoftext|> separates documents)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=size,
+        special_tokens=[EOT],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(texts, trainer=trainer)
+    tok.post_processor = processors.TemplateProcessing(single="$A", pair="$A $B:1", special_tokens=[])
+    return tok
+
+
+def save_subword_tokenizer(tok: Any, kind: str, folder: Path, max_length: int) -> None:
+    """tokenizer.json + tokenizer_config.json, as transformers' AutoTokenizer reads them."""
+    from transformers import PreTrainedTokenizerFast
+
+    if kind == "mlm":
+        specials = {
+            "unk_token": "[UNK]",
+            "pad_token": "[PAD]",
+            "cls_token": "[CLS]",
+            "sep_token": "[SEP]",
+            "mask_token": "[MASK]",
+        }
+    else:
+        specials = {"unk_token": EOT, "pad_token": EOT, "bos_token": EOT, "eos_token": EOT}
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, model_max_length=max_length, **specials)  # type: ignore[no-untyped-call]
+    fast.save_pretrained(str(folder))
+
+
+def load_subword_tokenizer(folder: Path) -> Any:
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_file(str(folder / "tokenizer.json"))
