@@ -15,8 +15,17 @@ import torch
 from contextvec.errors import CheckpointError, OutputPathError
 from contextvec.io.atomic import sigterm_exits
 from contextvec.train.checkpoint import latest_checkpoint, list_checkpoints, save_checkpoint
-from contextvec.train.config import DEFAULT_NETS, LoopConfig, NetConfig, as_dict, check_kind, check_loop, check_net
-from contextvec.train.corpus import load_corpus
+from contextvec.train.config import (
+    DEFAULT_NETS,
+    Kind,
+    LoopConfig,
+    NetConfig,
+    as_dict,
+    check_kind,
+    check_loop,
+    check_net,
+)
+from contextvec.train.corpus import Corpus, load_corpus
 from contextvec.train.loop import LoopState, run_loop
 from contextvec.train.setup import build_task, train_vocabulary
 from contextvec.train.tasks import Task
@@ -34,18 +43,89 @@ class TrainResult:
     final_loss: float
 
 
-def _export(task: Task, out: Path, summary: dict[str, Any]) -> None:
-    """Write the loadable folder: files go to a temp folder first, then each is renamed into OUT."""
-    tmp = out / f".export.{int(time.time() * 1e6)}.tmp"
-    tmp.mkdir(parents=True)
-    try:
-        task.model.eval()
-        task.export(tmp)
-        (tmp / "training.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
-        for f in sorted(tmp.iterdir()):
-            f.replace(out / f.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+@dataclass
+class _Run:
+    """Everything a checkpoint holds, and the folder it all goes to."""
+
+    kind: Kind
+    data: Corpus
+    net: NetConfig
+    loop: LoopConfig
+    vocabulary: Any  # JSON-able: a word list (elmo) or a tokenizer's JSON
+    task: Task
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    gen: torch.Generator  # batches and masking
+    state: LoopState
+    out: Path
+
+    def checkpoint(self) -> None:
+        state = {
+            "kind": self.kind, "corpus": self.data.name, "fingerprint": self.data.fingerprint(),
+            "net": as_dict(self.net), "vocabulary": self.vocabulary, "model": self.task.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+            "data_rng": self.gen.get_state(), "torch_rng": torch.get_rng_state(), "loop_state": as_dict(self.state),
+        }  # fmt: skip
+        save_checkpoint(self.out, self.state.step, state, self.loop.keep_checkpoints)
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        self.task.model.load_state_dict(saved["model"])
+        self.optimizer.load_state_dict(saved["optimizer"])
+        self.scheduler.load_state_dict(saved["scheduler"])
+        self.gen.set_state(saved["data_rng"])
+        torch.set_rng_state(saved["torch_rng"])
+        self.state = LoopState(**saved["loop_state"])
+
+    def finish(self) -> TrainResult:
+        """Score the held-out documents and write the loadable folder (temp folder, then a rename per file)."""
+        self.task.model.eval()
+        heldout = self.task.heldout(self.loop.eval_tokens, self.loop.batch_size)
+        recent = self.state.losses[-10:]
+        loss = sum(recent) / max(1, len(recent))
+        summary = {
+            "kind": self.kind, "corpus": self.data.name, "train_documents": len(self.data.train),
+            "heldout_documents": len(self.data.heldout), "steps": self.state.step, "tokens": self.state.tokens,
+            "minutes": round(self.state.seconds / 60, 2), "final_train_loss": loss, "heldout": heldout,
+            "net": as_dict(self.net), "loop": as_dict(self.loop),
+        }  # fmt: skip
+        tmp = self.out / f".export.{int(time.time() * 1e6)}.tmp"
+        tmp.mkdir(parents=True)
+        try:
+            self.task.export(tmp)
+            (tmp / "training.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+            for f in sorted(tmp.iterdir()):
+                f.replace(self.out / f.name)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        logger.info("trained %s: %d steps, held-out %s, folder %s", self.kind, self.state.step, heldout, self.out)
+        return TrainResult(self.out, self.state.step, self.state.tokens, self.state.seconds / 60, heldout, loss)
+
+
+def _prepare(kind: Kind, data: Corpus, out: Path, net: NetConfig | None, loop: LoopConfig, resume: bool) -> _Run:
+    if not resume and list_checkpoints(out):
+        raise OutputPathError(
+            f"{out} already holds a training run's checkpoints: add --resume to continue it, or choose another --out."
+        )
+    saved = latest_checkpoint(out) if resume else None
+    if saved is not None:
+        if saved["kind"] != kind or saved["fingerprint"] != data.fingerprint():
+            raise CheckpointError(
+                f"--resume: the checkpoint in {out} is from a {saved['kind']} run on other text "
+                f"(corpus {saved['corpus']!r}); resume with the same kind and corpus, or choose another --out."
+            )
+        net = NetConfig(**saved["net"])  # the network the checkpoint holds
+    net = net or DEFAULT_NETS[kind]
+    check_net(kind, net)
+    torch.manual_seed(loop.seed)
+    vocabulary = saved["vocabulary"] if saved is not None else train_vocabulary(kind, net, data)
+    task = build_task(kind, net, data, vocabulary)
+    optimizer = torch.optim.AdamW(task.model.parameters(), lr=loop.lr, weight_decay=0.01)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / loop.warmup))
+    gen = torch.Generator().manual_seed(loop.seed)
+    run = _Run(kind, data, net, loop, vocabulary, task, optimizer, scheduler, gen, LoopState(), out)
+    if saved is not None:
+        run.restore(saved)
+    return run
 
 
 def train(
@@ -61,94 +141,25 @@ def train(
     """Train an ELMo biLM ("elmo"), a BERT-style masked LM ("mlm") or a GPT-style causal LM ("causal") on
     `corpus` ("brown" or a text file, one document per line) and write a model folder to `out`.
 
+    `loop` sets the length (steps and/or max_minutes, counted over resumed runs too), the seed and checkpoints;
+    `net` the network's size (default: the kind's tiny config; a resumed run keeps its own). Every end of a run
+    (done, Ctrl-C, SIGTERM) writes a checkpoint and the folder.
+
     >>> train("elmo", "brown", "elmo-brown", loop=LoopConfig(max_minutes=10))  # doctest: +SKIP
     """
     k = check_kind(kind)
     loop = loop or LoopConfig()
     check_loop(loop)
     out = Path(out)
-    if not resume and list_checkpoints(out):
-        raise OutputPathError(
-            f"{out} already holds a training run's checkpoints: add --resume to continue it, or choose another --out."
-        )
-    data = load_corpus(corpus)
-    saved = latest_checkpoint(out) if resume else None
-    if saved is not None:
-        if saved["kind"] != k or saved["fingerprint"] != data.fingerprint():
-            raise CheckpointError(
-                f"--resume: the checkpoint in {out} is from a {saved['kind']} run on other text "
-                f"(corpus {saved['corpus']!r}); resume with the same kind and corpus, or choose another --out."
-            )
-        net = NetConfig(**saved["net"])  # the network the checkpoint holds
-    net = net or DEFAULT_NETS[k]
-    check_net(k, net)
-    torch.manual_seed(loop.seed)
-    vocabulary = saved["vocabulary"] if saved is not None else train_vocabulary(k, net, data)
-    task = build_task(k, net, data, vocabulary)
-    optimizer = torch.optim.AdamW(task.model.parameters(), lr=loop.lr, weight_decay=0.01)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / loop.warmup))
-    gen = torch.Generator().manual_seed(loop.seed)
-    state = LoopState()
-    if saved is not None:
-        task.model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        scheduler.load_state_dict(saved["scheduler"])
-        gen.set_state(saved["data_rng"])
-        torch.set_rng_state(saved["torch_rng"])
-        state = LoopState(**saved["loop_state"])
+    run = _prepare(k, load_corpus(corpus), out, net, loop, resume)
     out.mkdir(parents=True, exist_ok=True)
-
-    def checkpoint() -> None:
-        save_checkpoint(
-            out,
-            state.step,
-            {
-                "kind": k,
-                "corpus": data.name,
-                "fingerprint": data.fingerprint(),
-                "net": as_dict(net),
-                "vocabulary": vocabulary,
-                "model": task.model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "data_rng": gen.get_state(),
-                "torch_rng": torch.get_rng_state(),
-                "loop_state": as_dict(state),
-            },
-            loop.keep_checkpoints,
-        )
-
     with sigterm_exits():
         try:
             run_loop(
-                task,
-                optimizer,
-                scheduler,
-                gen,
-                state,
-                loop,
-                log_path=out / "train_log.jsonl",
-                checkpoint=checkpoint,
-                progress=progress,
-            )
+                run.task, run.optimizer, run.scheduler, run.gen, run.state, loop,
+                log_path=out / "train_log.jsonl", checkpoint=run.checkpoint, progress=progress,
+            )  # fmt: skip
         finally:  # Ctrl-C and SIGTERM too: keep what was learned, loadable and resumable
-            checkpoint()
-            task.model.eval()
-            heldout = task.heldout(loop.eval_tokens, loop.batch_size)
-            loss = sum(state.losses[-10:]) / max(1, len(state.losses[-10:]))
-            summary = {
-                "kind": k,
-                "corpus": data.name,
-                "train_documents": len(data.train),
-                "heldout_documents": len(data.heldout),
-                "steps": state.step,
-                "tokens": state.tokens,
-                "minutes": round(state.seconds / 60, 2),
-                "final_train_loss": loss,
-                "heldout": heldout,
-                "net": as_dict(net),
-                "loop": as_dict(loop),
-            }
-            _export(task, out, summary)
-    logger.info("trained %s: %d steps, held-out %s, folder %s", k, state.step, heldout, out)
-    return TrainResult(out, state.step, state.tokens, state.seconds / 60, heldout, loss)
+            run.checkpoint()
+            result = run.finish()
+    return result

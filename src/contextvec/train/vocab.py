@@ -33,15 +33,33 @@ def word_vocab(texts: Iterable[str], *, size: int, min_count: int, lowercase: bo
 
 
 def wordpiece(texts: Iterable[str], *, size: int) -> Any:
-    """A lowercasing BERT WordPiece tokenizer with the [CLS] ... [SEP] template."""
+    """A lowercasing BERT WordPiece tokenizer with the [CLS] ... [SEP] template, learned deterministically.
+
+    tokenizers' WordPieceTrainer (0.23) gives a different vocabulary from run to run when counts tie (it numbers
+    the "##" pieces in hash order), which would break `--seed`. So the pieces are learned by the BPE trainer
+    without prefixes (deterministic), every corpus word is cut with it, and the cuts become the vocabulary: a
+    word's first piece as is, the others as "##piece", most frequent first, ties in string order.
+    """
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.decoder = decoders.WordPiece()
-    trainer = trainers.WordPieceTrainer(vocab_size=size, special_tokens=list(BERT_SPECIALS), show_progress=False)
-    tok.train_from_iterator(texts, trainer=trainer)
+    texts = list(texts)
+    normalizer, pre = normalizers.BertNormalizer(lowercase=True), pre_tokenizers.BertPreTokenizer()
+    words: Counter[str] = Counter()
+    for text in texts:
+        words.update(w for w, _ in pre.pre_tokenize_str(normalizer.normalize_str(text)))
+    alphabet = sorted({c for w in words for c in w})
+    learner = Tokenizer(models.BPE(unk_token="[UNK]"))
+    trainer = trainers.BpeTrainer(vocab_size=size, initial_alphabet=alphabet, show_progress=False)
+    learner.train_from_iterator(sorted(words), trainer=trainer)  # each word once: pieces that cover types
+    pieces: Counter[str] = Counter({c: 0 for c in alphabet} | {"##" + c: 0 for c in alphabet})  # no [UNK] in-corpus
+    for word, count in words.items():
+        cut = learner.encode(word).tokens
+        pieces.update({cut[0]: count} | {"##" + p: count for p in cut[1:]})
+    base = [*BERT_SPECIALS, *(p for p in sorted(pieces) if len(p.removeprefix("##")) == 1)]
+    rest = sorted((p for p in pieces if p not in base), key=lambda p: (-pieces[p], p))
+    vocab = base + rest[: max(0, size - len(base))]
+    tok = Tokenizer(models.WordPiece({p: i for i, p in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.normalizer, tok.pre_tokenizer, tok.decoder = normalizer, pre, decoders.WordPiece()
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
     )
