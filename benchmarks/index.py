@@ -2,7 +2,7 @@
 and ANN recall at Brown scale, the flat-vs-ANN threshold, and search-by-example precision@5 on WordNet.
 
     nice python benchmarks/index.py --part throughput --docs 1000 --runs 3
-    nice python benchmarks/index.py --part memory --docs 250           # 1x, 4x, 16x in fresh processes
+    nice python benchmarks/index.py --part memory --docs 400 --shard-rows 4000  # 1x, 4x, 16x, fresh processes
     nice python benchmarks/index.py --part brown --fraction 0.25       # 1.0 = the whole corpus
     nice python benchmarks/index.py --part wordnet --models minilm glove-50d --lemmas 800 --queries 1500
 
@@ -105,7 +105,8 @@ table.build_tables = measured
 t0 = time.perf_counter()
 m = build_index(sys.argv[1], sys.argv[2], model=sys.argv[3], shard_rows=int(sys.argv[4]), batch_docs=64)
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print("RESULT", m.rows, time.perf_counter() - t0, peak["before_table"], rss, flush=True)
+index = m.table["word"]["index"].split()[0]
+print("RESULT", m.rows, time.perf_counter() - t0, peak["before_table"], rss, len(m.shards), index, flush=True)
 """
 
 
@@ -124,7 +125,7 @@ def memory(args: argparse.Namespace) -> dict[str, Any]:
                 check=True,
             )
             line = next(x for x in run.stdout.splitlines() if x.startswith("RESULT "))
-            rows, seconds, before_kb, rss_kb = line.split()[1:]
+            rows, seconds, before_kb, rss_kb, shards, index = line.split()[1:]
             out.append(
                 {
                     "factor": factor,
@@ -133,6 +134,8 @@ def memory(args: argparse.Namespace) -> dict[str, Any]:
                     "seconds": float(seconds),
                     "peak_rss_mib_before_table": int(before_kb) / 1024,
                     "peak_rss_mib": int(rss_kb) / 1024,
+                    "shards": int(shards),
+                    "vector_index": index,
                 }
             )
     growth = {key: max(o[key] for o in out) / out[0][key] for key in ("peak_rss_mib_before_table", "peak_rss_mib")}
@@ -330,10 +333,14 @@ def report(_: argparse.Namespace) -> dict[str, Any]:
         ]
     if "memory" in load:
         m = load["memory"]
-        lines += ["| corpus | rows | peak RSS before table | peak RSS whole build |", "|---|---|---|---|"]
         lines += [
-            f"| {o['factor']}x ({o['docs']} docs) | {o['rows']:,} | {o.get('peak_rss_mib_before_table', 0):,.0f} MiB"
-            f" | {o['peak_rss_mib']:,.0f} MiB |"
+            "| corpus | rows | shards | vector index | build time | peak RSS before table | peak RSS whole build |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {o['factor']}x ({o['docs']} docs) | {o['rows']:,} | {o.get('shards', '?')}"
+            f" | {o.get('vector_index', '?')} | {o['seconds']:.0f} s"
+            f" | {o.get('peak_rss_mib_before_table', 0):,.0f} MiB | {o['peak_rss_mib']:,.0f} MiB |"
             for o in m["sizes"]
         ]
         g = m["max_growth"]

@@ -68,3 +68,16 @@ def test_attention_errors(bert_embedder: Embedder) -> None:
     labels, sub = att.words_only(att.select())
     assert labels == ["it", "was", "it"]
     np.testing.assert_allclose(sub.sum(-1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("fixture", ["bert_embedder", "llama_embedder"])
+def test_the_reference_transformer_gives_the_same_word_attention(fixture: str, request: pytest.FixtureRequest) -> None:
+    from contextvec.transformer import Transformer
+
+    emb: Embedder = request.getfixturevalue(fixture)
+    text = "The chicken didn't cross the road because it was tired."
+    ref = Transformer.from_transformers(emb.backend.model)
+    plain, traced = attention_by_word(emb, text), attention_by_word(emb, text, reference=ref)
+    assert traced.labels == plain.labels
+    np.testing.assert_allclose(traced.weights, plain.weights, atol=1e-5)
+    assert not np.allclose(traced.weights[0], traced.weights[-1])  # layers differ: the comparison can fail

@@ -11,6 +11,7 @@ is 0 and `causal` is True.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +20,11 @@ from contextvec.alignment.words import first_word_of_tokens
 from contextvec.embedder import Embedder
 from contextvec.errors import InvalidInputError, LayerError
 from contextvec.text import make_document
+
+if TYPE_CHECKING:
+    import torch
+
+    from contextvec.transformer import Transformer
 
 F32 = npt.NDArray[np.float32]
 
@@ -79,8 +85,13 @@ def merge_to_words(attn: F32, owner: npt.NDArray[np.int64]) -> F32:
     return out
 
 
-def attention_by_word(embedder: Embedder, text: str) -> WordAttention:
-    """Word-level attention of every layer and head for one text (it must fit one window)."""
+def attention_by_word(embedder: Embedder, text: str, reference: Transformer | None = None) -> WordAttention:
+    """Word-level attention of every layer and head for one text (it must fit one window).
+
+    The weights come from transformers' eager attention, or, given `reference` (the embedder's model as a
+    `contextvec.transformer.Transformer`, e.g. `Transformer.from_pretrained("minilm")`), from its trace: the same
+    numbers, from code you can read.
+    """
     import torch
 
     backend = embedder.backend
@@ -94,7 +105,10 @@ def attention_by_word(embedder: Embedder, text: str) -> WordAttention:
             "one forward pass. Give one sentence or paragraph."
         )
     ids = torch.from_numpy(np.concatenate([prefix, enc.ids, suffix]).astype(np.int64))[None]  # (1, T)
-    attn = backend.attentions(ids, torch.ones_like(ids))[:, 0].cpu().numpy()  # (L, H, T, T)
+    if reference is None:
+        attn = backend.attentions(ids, torch.ones_like(ids))[:, 0].cpu().numpy()  # (L, H, T, T)
+    else:
+        attn = reference_attentions(reference, ids)
     word_of = first_word_of_tokens(enc.offsets, doc.words)  # (n_content,), -1 = in no word
     W = len(doc.words)
     labels = [doc.text[s:e] for s, e in doc.words.tolist()]
@@ -131,6 +145,19 @@ def attention_by_word(embedder: Embedder, text: str) -> WordAttention:
         causal=backend.info.causal,
         model_id=embedder.model_id,
     )
+
+
+def reference_attentions(model: Transformer, ids: torch.Tensor) -> F32:
+    """(1, T) ids of one window -> the reference transformer's attention weights (L, H, T, T)."""
+    import torch
+
+    if model.config.vocab_size <= int(ids.max()):
+        raise InvalidInputError("the reference transformer's vocabulary does not cover this tokenizer's ids.")
+    with torch.no_grad():
+        out = model(ids.to(model.tok_emb.weight.device), trace=True)
+    assert out.trace is not None
+    weights: F32 = torch.stack([t.weights[0].float() for t in out.trace]).cpu().numpy()  # L x (H, T, T)
+    return weights
 
 
 def _position(group: int, n_words: int, extra: dict[str, int], n_prefix: int) -> float:

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 LANCE_DIR = "lance"
 ANN_MIN_ROWS = 50_000  # below this, exact search: flat p50 stays under ~50 ms and no index build (docs/index.md)
+# IVF k-means trains on num_partitions * sample_rate vectors (LanceDB's default rate: 256). Capped so that the
+# training sample, and so the memory and time of the index build, stop growing with the corpus (docs/index.md).
+ANN_TRAIN_VECTORS = 65_536
 
 
 def lancedb_module() -> Any:
@@ -67,9 +70,9 @@ def _vector_index(table: Any, rows: int, dim: int) -> str:
 
     partitions = max(1, int(math.sqrt(rows)))
     sub_vectors = dim // 8 if dim % 8 == 0 else dim // 4 if dim % 4 == 0 else 1
-    table.create_index(
-        "vector",
-        config=IvfPq(distance_type="cosine", num_partitions=partitions, num_sub_vectors=sub_vectors),
-        replace=True,
+    sample_rate = max(32, min(256, ANN_TRAIN_VECTORS // partitions))  # training vectors per partition
+    config = IvfPq(
+        distance_type="cosine", num_partitions=partitions, num_sub_vectors=sub_vectors, sample_rate=sample_rate
     )
-    return f"IVF_PQ partitions={partitions} sub_vectors={sub_vectors}"
+    table.create_index("vector", config=config, replace=True)
+    return f"IVF_PQ partitions={partitions} sub_vectors={sub_vectors} sample_rate={sample_rate}"

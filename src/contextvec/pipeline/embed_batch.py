@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from contextvec.errors import OptionError
+from contextvec.pipeline.memory import release_free_memory
 from contextvec.protocol import EmbedderProtocol
 from contextvec.sentences import sentence_of, split_sentences
 
@@ -78,6 +79,7 @@ class EmbedBatch:
         doc = doc[order]
         for key in ("seq", "shard", "doc_id"):
             out[key] = np.asarray(batch[key])[doc]
+        release_free_memory()  # this batch's activations are freed: keep the heap from creeping up (memory.py)
         return out
 
     def _words(self, texts: list[str], sentences: list[npt.NDArray[np.int64]]) -> Batch:

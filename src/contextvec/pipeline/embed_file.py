@@ -22,6 +22,7 @@ from contextvec.options import (
     SentencePoolingArg,
     SubwordPooling,
 )
+from contextvec.pipeline.memory import release_free_memory
 from contextvec.protocol import EmbedderProtocol
 from contextvec.results import Embeddings
 from contextvec.text import locate_span, make_document
@@ -71,6 +72,8 @@ def embed_file(
             table = table.set_column(0, "text_index", pa.array(rec_of_row + done, type=pa.int64()))
             table = table.add_column(0, "id", ids).add_column(0, "line", lines)
             sink.write(table)
+            del result, table
+            release_free_memory()  # keep the heap flat over a long file (pipeline/memory.py)
             done += len(chunk)
             if on_progress is not None:
                 on_progress(len(chunk))
