@@ -1,60 +1,71 @@
-"""The networks each kind trains: ELMo's biLM (contextvec.models.elmo), and for mlm / causal a BERT encoder with
-its masked-LM head and a Llama decoder with its LM head, built from a config with transformers' own classes, so
-the saved folder is transformers' format (config.json + model.safetensors) and TorchBackend loads it as is.
+"""The networks each kind trains: ELMo's biLM (contextvec.models.elmo), and for mlm / causal the reference
+transformer (contextvec.transformer) configured as a small BERT with its masked-LM head or a small Llama with its
+LM head. Their folders are written in transformers' format (config.json + model.safetensors), so TorchBackend
+loads them like any BERT or Llama.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import torch
+from torch import nn
+
 from contextvec.models.elmo import ElmoBiLM, ElmoConfig
 from contextvec.train.config import Kind, NetConfig
+
+
+def _init_weights(model: nn.Module) -> None:
+    """BERT's and GPT's initialisation: N(0, 0.02) matrices and embeddings, zero biases (norms keep 1 and 0)."""
+    for module in model.modules():
+        if isinstance(module, nn.Linear | nn.Embedding):
+            nn.init.normal_(module.weight, std=0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            nn.init.zeros_(module.bias)
 
 
 def build_network(kind: Kind, net: NetConfig, vocab_size: int, special_ids: dict[str, int]) -> Any:
     """A freshly initialised network (torch's global RNG decides the weights: seed it first)."""
     if kind == "elmo":
-        return ElmoBiLM(
-            ElmoConfig(
-                vocab_size=vocab_size,
-                dim=net.dim,
-                hidden=net.hidden,
-                layers=net.layers,
-                dropout=net.dropout,
-                max_length=net.seq_len + 2,
-            )
-        )
-    if kind == "mlm":
-        from transformers import BertConfig, BertForMaskedLM
-
-        bert = BertConfig(
+        cfg = ElmoConfig(
             vocab_size=vocab_size,
-            hidden_size=net.dim,
-            num_hidden_layers=net.layers,
-            num_attention_heads=net.heads,
-            intermediate_size=net.hidden,
-            max_position_embeddings=net.seq_len,
-            hidden_dropout_prob=net.dropout,
-            attention_probs_dropout_prob=net.dropout,
-            pad_token_id=special_ids["pad"],
-            type_vocab_size=2,
-            tie_word_embeddings=True,
+            dim=net.dim,
+            hidden=net.hidden,
+            layers=net.layers,
+            dropout=net.dropout,
+            max_length=net.seq_len + 2,
         )
-        return BertForMaskedLM(bert)
-    from transformers import LlamaConfig, LlamaForCausalLM
+        return ElmoBiLM(cfg)
+    from contextvec.transformer import Transformer, TransformerConfig
 
-    llama = LlamaConfig(
-        vocab_size=vocab_size,
-        hidden_size=net.dim,
-        num_hidden_layers=net.layers,
-        num_attention_heads=net.heads,
-        num_key_value_heads=net.heads,
-        intermediate_size=net.hidden,
-        max_position_embeddings=net.seq_len,
-        attention_dropout=net.dropout,
-        pad_token_id=special_ids["pad"],
-        bos_token_id=special_ids["pad"],
-        eos_token_id=special_ids["pad"],
-        tie_word_embeddings=True,
-    )
-    return LlamaForCausalLM(llama)
+    shared = {
+        "vocab_size": vocab_size,
+        "dim": net.dim,
+        "n_layers": net.layers,
+        "n_heads": net.heads,
+        "mlp_dim": net.hidden,
+        "max_positions": net.seq_len,
+        "pad_token_id": special_ids["pad"],
+        "dropout": net.dropout,
+        "tie_embeddings": True,
+    }
+    if kind == "mlm":  # BERT: learned positions, post-LN LayerNorm, GELU MLP, bidirectional, MLM head
+        cfg = TransformerConfig(**shared, type_vocab_size=2, head="mlm")
+    else:  # Llama: rotary positions, pre-LN RMSNorm, SwiGLU MLP, causal mask, LM head
+        cfg = TransformerConfig(
+            **shared,
+            positions="rotary",
+            causal=True,
+            norm="rmsnorm",
+            norm_eps=1e-5,
+            norm_place="pre",
+            embed_norm=False,
+            final_norm=True,
+            mlp="swiglu",
+            bias=False,
+            head="lm",
+        )
+    model = Transformer(cfg)
+    with torch.no_grad():
+        _init_weights(model)
+    return model

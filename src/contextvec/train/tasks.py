@@ -106,7 +106,7 @@ class SubwordTask:
         from contextvec.train.vocab import EOT
 
         self.kind, self.model, self.tokenizer = kind, model, tokenizer
-        self.seq_len = int(model.config.max_position_embeddings)
+        self.seq_len = int(model.config.max_positions)
         self.vocab_size = int(model.config.vocab_size)
         if kind == "mlm":
             self.cls, self.sep, self.mask_id = (tokenizer.token_to_id(t) for t in ("[CLS]", "[SEP]", "[MASK]"))
@@ -142,8 +142,15 @@ class SubwordTask:
         return self._rows(random_windows(self.stream, size, self._content_len(), gen), gen)
 
     def loss(self, batch: Batch) -> torch.Tensor:
-        out = self.model(input_ids=batch.ids, attention_mask=batch.mask, labels=batch.labels)
-        loss: torch.Tensor = out.loss
+        """Cross-entropy of the masked positions (mlm) or of each next token (causal: t predicts t+1)."""
+        assert batch.labels is not None
+        logits = self.model(batch.ids, batch.mask).logits  # (B, T, V)
+        labels = batch.labels
+        if self.kind == "causal":
+            logits, labels = logits[:, :-1], labels[:, 1:]
+        loss: torch.Tensor = torch.nn.functional.cross_entropy(
+            logits.flatten(0, 1), labels.flatten(), ignore_index=IGNORE
+        )
         return loss
 
     def heldout(self, max_tokens: int, batch_size: int) -> dict[str, float]:
@@ -168,15 +175,7 @@ class SubwordTask:
         return {"perplexity": math.exp(total / count), "tokens": float(count)}
 
     def export(self, folder: Path) -> None:
-        from transformers.utils import logging as hf_logging
-
         from contextvec.train.vocab import save_subword_tokenizer
 
-        bar_was_on = hf_logging.is_progress_bar_enabled()
-        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # one small file: no bar
-        try:
-            self.model.save_pretrained(str(folder))
-        finally:
-            if bar_was_on:
-                hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
+        self.model.save_pretrained(str(folder))  # transformers' format: BertForMaskedLM / LlamaForCausalLM
         save_subword_tokenizer(self.tokenizer, self.kind, folder, self.seq_len)
