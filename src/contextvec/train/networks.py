@@ -36,24 +36,26 @@ def build_network(kind: Kind, net: NetConfig, vocab_size: int, special_ids: dict
             max_length=net.seq_len + 2,
         )
         return ElmoBiLM(cfg)
+    from dataclasses import replace
+
     from contextvec.transformer import Transformer, TransformerConfig
 
-    shared = {
-        "vocab_size": vocab_size,
-        "dim": net.dim,
-        "n_layers": net.layers,
-        "n_heads": net.heads,
-        "mlp_dim": net.hidden,
-        "max_positions": net.seq_len,
-        "pad_token_id": special_ids["pad"],
-        "dropout": net.dropout,
-        "tie_embeddings": True,
-    }
-    if kind == "mlm":  # BERT: learned positions, post-LN LayerNorm, GELU MLP, bidirectional, MLM head
-        cfg = TransformerConfig(**shared, type_vocab_size=2, head="mlm")
+    base = TransformerConfig(  # BERT: learned positions, post-LN LayerNorm, GELU MLP, bidirectional
+        vocab_size=vocab_size,
+        dim=net.dim,
+        n_layers=net.layers,
+        n_heads=net.heads,
+        mlp_dim=net.hidden,
+        max_positions=net.seq_len,
+        pad_token_id=special_ids["pad"],
+        dropout=net.dropout,
+        tie_embeddings=True,
+    )
+    if kind == "mlm":  # ... with the masked-LM head
+        tcfg = replace(base, type_vocab_size=2, head="mlm")
     else:  # Llama: rotary positions, pre-LN RMSNorm, SwiGLU MLP, causal mask, LM head
-        cfg = TransformerConfig(
-            **shared,
+        tcfg = replace(
+            base,
             positions="rotary",
             causal=True,
             norm="rmsnorm",
@@ -65,7 +67,7 @@ def build_network(kind: Kind, net: NetConfig, vocab_size: int, special_ids: dict
             bias=False,
             head="lm",
         )
-    model = Transformer(cfg)
+    model = Transformer(tcfg)
     with torch.no_grad():
         _init_weights(model)
     return model
