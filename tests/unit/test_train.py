@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -172,6 +173,8 @@ def test_run_mistakes_are_clear_errors(corpus: Path, tmp_path: Path) -> None:
     train("elmo", corpus, tmp_path / "b", net=NET, loop=_loop(steps=2))
     with pytest.raises(OutputPathError, match="add --resume"):
         train("elmo", corpus, tmp_path / "b", net=NET, loop=_loop(steps=2))
+    with pytest.raises(OptionError, match="keeps its network"):
+        train("elmo", corpus, tmp_path / "b", net=replace(NET, dim=32), loop=_loop(steps=4), resume=True)
     with pytest.raises(CheckpointError, match="from a elmo run on other text"):
         train("mlm", corpus, tmp_path / "b", loop=_loop(steps=4), resume=True)
 

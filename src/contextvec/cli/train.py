@@ -48,7 +48,8 @@ def train(
         k = check_kind(kind)
         base = DEFAULT_NETS[k]
         sizes = {"dim": dim, "layers": layers, "vocab_size": vocab_size, "seq_len": seq_len}
-        net = replace(base, **{n: v for n, v in sizes.items() if v is not None})
+        given = {n: v for n, v in sizes.items() if v is not None}
+        net = replace(base, **given) if given or not resume else None  # a resumed run keeps its own
         loop = replace(
             _LOOP,
             steps=steps,
@@ -58,9 +59,7 @@ def train(
             lr=lr,
             checkpoint_every=checkpoint_every,
         )
-        result = run_train(
-            k, corpus, out, net=None if resume else net, loop=loop, resume=resume, progress=sys.stderr.isatty()
-        )
+        result = run_train(k, corpus, out, net=net, loop=loop, resume=resume, progress=sys.stderr.isatty())
     except ContextvecError as exc:
         raise fail(exc) from None
     ppl = result.heldout.get("perplexity")

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from contextvec.errors import CheckpointError, OutputPathError
+from contextvec.errors import CheckpointError, OptionError, OutputPathError
 from contextvec.io.atomic import sigterm_exits
 from contextvec.train.checkpoint import latest_checkpoint, list_checkpoints, save_checkpoint
 from contextvec.train.config import (
@@ -112,6 +112,11 @@ def _prepare(kind: Kind, data: Corpus, out: Path, net: NetConfig | None, loop: L
             raise CheckpointError(
                 f"--resume: the checkpoint in {out} is from a {saved['kind']} run on other text "
                 f"(corpus {saved['corpus']!r}); resume with the same kind and corpus, or choose another --out."
+            )
+        if net is not None and net != NetConfig(**saved["net"]):
+            raise OptionError(
+                f"--resume: the checkpoint in {out} holds a network of {NetConfig(**saved['net'])}; a resumed run "
+                "keeps its network, so leave out the size options (or start a new run in another --out)."
             )
         net = NetConfig(**saved["net"])  # the network the checkpoint holds
     net = net or DEFAULT_NETS[kind]
