@@ -86,6 +86,36 @@ def plot_curves(trained: Path, out: Path) -> None:
     plt.close(fig)
 
 
+def table(result: dict[str, Any]) -> str:
+    """The docs/training.md tables: training runs, then the evaluation rows (best layer in brackets)."""
+    lines = [
+        "| model | minutes | steps | tokens seen | tokens/s | final train loss | held-out perplexity |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for kind, t in result["training"].items():
+        tps = sorted(r["tokens_per_s"] for r in t["curve"])
+        median = tps[len(tps) // 2] if tps else 0.0
+        ppl = t["heldout"].get("perplexity", float("nan"))
+        extra = ""
+        if "forward_perplexity" in t["heldout"]:
+            h = t["heldout"]
+            extra = f" (forward {h['forward_perplexity']:.0f}, backward {h['backward_perplexity']:.0f})"
+        lines.append(
+            f"| {kind} | {t['minutes']:.1f} | {t['steps']} | {t['tokens']:,} | {median:,.0f} | "
+            f"{t['final_train_loss']:.2f} | {ppl:.1f}{extra} |"
+        )
+    cols = [("pos", "POS probe"), ("wic (naive)", "WiC (best layer)"), ("wic (improved)", "WiC (improved)"),
+            ("wordsim353", "WordSim-353"), ("simlex999", "SimLex-999")]  # fmt: skip
+    lines += ["", "| model | " + " | ".join(c for _, c in cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for name, report in result["eval"].items():
+        cells = []
+        for key, _ in cols:
+            v = report.get("headline", {}).get(key)
+            cells.append("–" if v is None else f"{v[0]:.3f}" + (f" ({v[1]})" if v[1] is not None else ""))
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--trained", type=Path, required=True, help="folder holding elmo/, mlm/ and causal/")
@@ -93,7 +123,11 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE / "results" / "train_brown.json")
     ap.add_argument("--corpus", default="brown", help="what the static baselines train on (the models' corpus)")
     ap.add_argument("--small", action="store_true", help="tiny evaluation sizes: checks the plumbing only")
+    ap.add_argument("--table", action="store_true", help="print the Markdown tables of --out and exit")
     args = ap.parse_args()
+    if args.table:
+        print(table(json.loads(args.out.read_text())))
+        return
     tasks = tuple(args.tasks.split(","))
     result: dict[str, Any] = {"machine": machine(), "tasks": tasks, "training": {}, "eval": {}}
     for kind in KINDS:
