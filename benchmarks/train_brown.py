@@ -25,7 +25,7 @@ KINDS = ("elmo", "mlm", "causal")
 
 
 def machine() -> dict[str, Any]:
-    flags = sorted(set(re.findall(r"avx2|avx512[a-z_]*|amx[a-z_]*", Path("/proc/cpuinfo").read_text())))
+    flags = sorted(set(re.findall(r"avx2|avx512[a-z_0-9]*|amx[a-z_0-9]*|avx_vnni", Path("/proc/cpuinfo").read_text())))
     return {"cpus": os.cpu_count(), "cpu_flags": flags, "python": platform.python_version()}
 
 
