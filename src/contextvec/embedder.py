@@ -15,7 +15,8 @@ from contextvec.collect import collect_sentences, collect_spans, collect_tokens,
 from contextvec.correction import CorrectionArg, resolve_correction
 from contextvec.engine import DocVectors, run_documents, run_options
 from contextvec.errors import OptionError
-from contextvec.models.backend import DType, ModelInfo, TorchBackend
+from contextvec.models.backend import DType, ModelInfo
+from contextvec.models.contract import Backend, load_backend
 from contextvec.models.recipes import TOP_LAYER, default_layers
 from contextvec.models.registry import DEFAULT_MODEL
 from contextvec.options import (
@@ -43,7 +44,8 @@ class Embedder:
     (9, 384)
 
     Args:
-        model: "minilm" (default), "mpnet", "smollm2", a local model folder or .gguf file, or a hub id (online).
+        model: "minilm" (default), "mpnet", "smollm2", a local model folder (transformers, or one written by
+            `contextvec train`) or .gguf file, or a hub id (online).
         device: "auto" (CUDA when available), "cpu", "cuda", "cuda:1", ...
         dtype: weights and activations: "float32", "bfloat16" or "float16" (GPU). Results are always float32.
         max_length: window size in tokens, special tokens included (default: the model's limit, at most 512).
@@ -73,13 +75,13 @@ class Embedder:
         fast_path: bool = True,
         correction: CorrectionArg = None,
     ) -> None:
-        backend = TorchBackend.load(model, device=device, dtype=dtype, max_length=max_length, fast_path=fast_path)
+        backend = load_backend(model, device=device, dtype=dtype, max_length=max_length, fast_path=fast_path)
         self._init(backend, stride, token_budget, max_batch_size, correction)
 
     @classmethod
     def from_backend(
         cls,
-        backend: TorchBackend,
+        backend: Backend,
         *,
         stride: int | None = None,
         token_budget: int = 4096,
@@ -93,7 +95,7 @@ class Embedder:
 
     def _init(
         self,
-        backend: TorchBackend,
+        backend: Backend,
         stride: int | None,
         token_budget: int,
         max_batch_size: int,

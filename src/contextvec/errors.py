@@ -60,3 +60,7 @@ class IndexStateError(ContextvecError, RuntimeError):
 
 class OutputWriteError(ContextvecError, OSError):
     """Output that could not be written (disk full, permissions); what was already written is kept."""
+
+
+class CheckpointError(ContextvecError, RuntimeError):
+    """A training checkpoint that is corrupt, half-written, or from another run; the message says which and why."""

@@ -235,6 +235,7 @@ def _register_subcommands() -> None:
     from contextvec.cli.listing import models
     from contextvec.cli.serve import serve_command
     from contextvec.cli.static import static_app
+    from contextvec.cli.train import train
 
     app.command()(models)
     serve, serve_context = serve_command()
@@ -249,6 +250,7 @@ def _register_subcommands() -> None:
     app.command()(analysis.attention)
     app.add_typer(analysis.correction_app, name="correction")
     app.add_typer(analysis.plot_app, name="plot")
+    app.command()(train)
 
 
 _register_subcommands()

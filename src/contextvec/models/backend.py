@@ -109,6 +109,18 @@ def _window(max_length: int | None, limit: int, n_special: int, model_id: str) -
     return max_length
 
 
+def _has_lm_head(folder: str) -> bool:
+    """Whether a local folder's config.json names a masked-LM or causal-LM head (e.g. `contextvec train` output)."""
+    import json
+    from pathlib import Path
+
+    try:
+        archs = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8")).get("architectures") or []
+    except (OSError, ValueError, AttributeError):
+        return False
+    return any(str(a).endswith(("ForMaskedLM", "ForCausalLM")) for a in archs)
+
+
 class TorchBackend:
     """A transformers model (encoder or decoder) run with torch, returning all hidden states."""
 
@@ -179,6 +191,9 @@ class TorchBackend:
         resolved = resolve_model(model)
         bar_was_on = hf_logging.is_progress_bar_enabled()
         hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # a local load's bar is noise
+        verbosity = hf_logging.get_verbosity()  # type: ignore[no-untyped-call]
+        if _has_lm_head(resolved.path):  # its head's weights are "unexpected" in the bare model: expected here
+            hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
         try:
             hf_tokenizer = AutoTokenizer.from_pretrained(resolved.path)
             hf_model = AutoModel.from_pretrained(resolved.path)
@@ -196,6 +211,7 @@ class TorchBackend:
                 "folder, save or download the weights again."
             ) from exc
         finally:
+            hf_logging.set_verbosity(verbosity)  # type: ignore[no-untyped-call]
             if bar_was_on:
                 hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
         return cls(

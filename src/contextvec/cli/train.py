@@ -1,0 +1,71 @@
+"""`contextvec train elmo|mlm|causal CORPUS --out DIR`: train a small contextual model on an offline corpus."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from contextvec.cli.common import err, fail
+from contextvec.errors import ContextvecError
+from contextvec.train.config import DEFAULT_NETS, LoopConfig
+
+_LOOP = LoopConfig()  # the defaults, shown in --help
+
+
+def train(
+    kind: Annotated[str, typer.Argument(help="elmo (biLSTM LM over words) | mlm (BERT-style) | causal (GPT-style)")],
+    corpus: Annotated[
+        str, typer.Argument(help="'brown' (the offline Brown corpus) or a UTF-8 file, one document a line")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="the model folder to write (Embedder and --model load it)")],
+    steps: Annotated[int | None, typer.Option(help="stop after this many optimizer steps")] = None,
+    max_minutes: Annotated[float | None, typer.Option(help="stop after this much training time")] = None,
+    seed: Annotated[int, typer.Option(help="seed of the weights, the batches and the masking")] = _LOOP.seed,
+    resume: Annotated[bool, typer.Option("--resume", help="continue from the newest checkpoint in --out")] = False,
+    batch_size: Annotated[int, typer.Option(help="rows per step")] = _LOOP.batch_size,
+    lr: Annotated[float, typer.Option(help="AdamW learning rate")] = _LOOP.lr,
+    checkpoint_every: Annotated[int, typer.Option(help="steps between checkpoints")] = _LOOP.checkpoint_every,
+    dim: Annotated[
+        int | None, typer.Option(help="hidden size (elmo: per direction); default: the kind's tiny config")
+    ] = None,
+    layers: Annotated[int | None, typer.Option(help="LSTM layers or transformer blocks")] = None,
+    vocab_size: Annotated[int | None, typer.Option(help="subword vocabulary, or words kept (elmo)")] = None,
+    seq_len: Annotated[int | None, typer.Option(help="tokens per training row, and the model's window")] = None,
+) -> None:
+    """Train a small contextual model on CORPUS and write a folder that `Embedder(DIR)` and `--model DIR` load.
+
+    Checkpoints go to DIR/checkpoints (atomic, checksummed); the learning curve to DIR/train_log.jsonl; the
+    summary (held-out perplexity on every 10th document) to DIR/training.json.
+    """
+    from contextvec.train import train as run_train
+    from contextvec.train.config import check_kind
+
+    try:
+        k = check_kind(kind)
+        base = DEFAULT_NETS[k]
+        sizes = {"dim": dim, "layers": layers, "vocab_size": vocab_size, "seq_len": seq_len}
+        given = {n: v for n, v in sizes.items() if v is not None}
+        net = replace(base, **given) if given or not resume else None  # a resumed run keeps its own
+        loop = replace(
+            _LOOP,
+            steps=steps,
+            max_minutes=max_minutes,
+            seed=seed,
+            batch_size=batch_size,
+            lr=lr,
+            checkpoint_every=checkpoint_every,
+        )
+        result = run_train(k, corpus, out, net=net, loop=loop, resume=resume, progress=sys.stderr.isatty())
+    except ContextvecError as exc:
+        raise fail(exc) from None
+    ppl = result.heldout.get("perplexity")
+    held = f", held-out perplexity {ppl:.1f}" if ppl is not None else ""
+    err.print(
+        f"trained {k} for {result.steps} steps ({result.minutes:.1f} min, {result.tokens:,} tokens){held}; wrote {out}",
+        markup=False,
+        highlight=False,
+    )

@@ -1,0 +1,130 @@
+"""The ELMo backend: a folder written by `contextvec train elmo` behind the same contract as TorchBackend.
+
+Tokens are words (contextvec.text's UAX #29 rule, the one every level uses), looked up in the folder's vocabulary;
+a word it lacks becomes <unk> (no character model). Windows are <s> words </s>; hidden states are the token
+layer and each LSTM layer, L+1 in all, and nothing is causal (the backward LM reads the right context).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from contextvec.errors import ModelLoadError, OptionError
+from contextvec.models.backend import DType, Encoded, ModelInfo
+from contextvec.models.elmo import BOS, EOS, PAD, SPECIALS, UNK, ElmoBiLM, ElmoConfig
+from contextvec.options import check_choice
+from contextvec.text import split_words
+
+MODEL_LIMIT = 4096  # words per window; an LSTM has no position table, this only bounds memory
+
+
+def encode_words(text: str, index: dict[str, int], lowercase: bool) -> Encoded:
+    """A text's words (contextvec.text's rule) as vocabulary ids (<unk> when absent) with their char offsets.
+
+    The one word lookup of ELMo: training (contextvec.train) and embedding both use it.
+    """
+    spans = split_words(text)  # (W, 2)
+    ids = [index.get(text[s:e].lower() if lowercase else text[s:e], UNK) for s, e in spans.tolist()]
+    return Encoded(ids=np.asarray(ids, dtype=np.int64), offsets=spans.astype(np.int64))
+
+
+def vocab_index(vocab: list[str]) -> dict[str, int]:
+    """word -> id for the real words (the specials are never looked up from text)."""
+    return {w: i for i, w in enumerate(vocab) if i >= len(SPECIALS)}
+
+
+class ElmoBackend:
+    """A trained ELMo biLM and its word vocabulary."""
+
+    def __init__(
+        self,
+        model: ElmoBiLM,
+        vocab: list[str],
+        model_id: str,
+        *,
+        device: str = "auto",
+        dtype: DType = "float32",
+        max_length: int | None = None,
+    ) -> None:
+        check_choice("dtype", dtype, ("float32", "bfloat16", "float16"))
+        cfg = model.config
+        if list(vocab[: len(SPECIALS)]) != list(SPECIALS) or len(vocab) != cfg.vocab_size:
+            raise ModelLoadError(
+                f"ELMo model {model_id!r}: vocab.json has {len(vocab)} entries starting {vocab[:4]}, expected "
+                f"{cfg.vocab_size} starting {list(SPECIALS)}; the folder's files do not belong together."
+            )
+        self.device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
+        self.model = model.to(device=self.device, dtype=getattr(torch, dtype)).eval()
+        self.vocab = vocab
+        self.index = vocab_index(vocab)
+        self.lowercase = cfg.lowercase
+        self.prefix_ids, self.suffix_ids, self.pad_id = [BOS], [EOS], PAD
+        window = cfg.max_length if max_length is None else max_length
+        if not 3 <= window <= MODEL_LIMIT:
+            raise OptionError(f"max_length={window} is outside 3..{MODEL_LIMIT} words for ELMo model {model_id!r}.")
+        self.info = ModelInfo(
+            model_id=model_id,
+            architecture="ElmoBiLM",
+            num_layers=cfg.layers,
+            hidden_size=2 * cfg.dim,
+            max_length=window,
+            model_limit=MODEL_LIMIT,
+            causal=False,
+            has_cls=False,  # <s> is a boundary marker, not a sentence summary
+            parameters=sum(p.numel() for p in model.parameters()),
+        )
+
+    @classmethod
+    def load(
+        cls,
+        folder: str,
+        model_id: str,
+        *,
+        device: str = "auto",
+        dtype: DType = "float32",
+        max_length: int | None = None,
+    ) -> ElmoBackend:
+        """Load config.json, vocab.json and model.safetensors from `folder`."""
+        from safetensors.torch import load_file
+
+        path = Path(folder)
+        try:
+            cfg = ElmoConfig.from_json(json.loads((path / "config.json").read_text(encoding="utf-8")))
+            vocab = json.loads((path / "vocab.json").read_text(encoding="utf-8"))
+            state = load_file(str(path / "model.safetensors"))
+            model = ElmoBiLM(cfg)
+            model.load_state_dict(state)
+        except FileNotFoundError as exc:
+            raise ModelLoadError(
+                f"ELMo model {model_id!r}: {Path(str(exc.filename)).name} is missing from {folder}; an ELMo folder "
+                "holds config.json, vocab.json and model.safetensors (as `contextvec train elmo` writes them)."
+            ) from None
+        except Exception as exc:  # a damaged JSON or weight file, a config that does not match the weights
+            raise ModelLoadError(
+                f"could not load ELMo model {model_id!r} from {folder} ({type(exc).__name__}: {exc}); its files are "
+                "damaged or do not match. Train or copy the folder again."
+            ) from None
+        return cls(model, vocab, model_id, device=device, dtype=dtype, max_length=max_length)
+
+    def tokenize(self, texts: Sequence[str]) -> list[Encoded]:
+        """Each text's words (the house rule) as vocabulary ids, with their character offsets."""
+        return [encode_words(text, self.index, self.lowercase) for text in texts]
+
+    def piece(self, token_id: int) -> str:
+        return self.vocab[token_id] if 0 <= token_id < len(self.vocab) else ""
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(B, T) ids and mask -> L+1 hidden states, each (B, T, 2d), on the backend's device."""
+        with torch.inference_mode():
+            return tuple(self.model(input_ids.to(self.device), attention_mask.to(self.device)))
+
+    def attentions(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        raise OptionError(
+            f"model {self.info.model_id!r} is an ELMo biLSTM: it has no attention to show. Use a transformer "
+            "(minilm, mpnet, smollm2, or a folder from `contextvec train mlm|causal`)."
+        )

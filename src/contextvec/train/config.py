@@ -1,0 +1,87 @@
+"""What a training run is: the kind of model, the network's size and the loop's settings, with tiny defaults.
+
+The defaults are the "default tiny configs": each trains on the 2-core CPU in minutes (docs/training.md has what
+they reach on Brown). One place for them: `contextvec.train.train`, the CLI flags and the tests read them here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from contextvec.errors import OptionError
+
+Kind = Literal["elmo", "mlm", "causal"]
+KINDS: tuple[Kind, ...] = ("elmo", "mlm", "causal")
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """The network's size. ELMo: dim per direction (vectors are 2*dim), hidden = LSTM cells; transformers: dim =
+    hidden size, hidden = MLP width."""
+
+    dim: int = 128
+    hidden: int = 512
+    layers: int = 2  # LSTM layers (ELMo) or transformer blocks
+    heads: int = 4
+    vocab_size: int = 8000  # subword vocabulary (mlm, causal) or the most frequent words kept (elmo)
+    min_count: int = 3  # elmo: words rarer than this are <unk>
+    seq_len: int = 128  # tokens per training row (elmo: words per sentence chunk); also the model's window
+    dropout: float = 0.1
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    """How long and how the loop runs."""
+
+    steps: int | None = None  # stop after this many optimizer steps ...
+    max_minutes: float | None = None  # ... or this much training time, whichever comes first
+    seed: int = 0
+    batch_size: int = 32
+    lr: float = 2e-3
+    warmup: int = 100  # linear warm-up steps, then constant (a run's length is not known in advance)
+    checkpoint_every: int = 200  # steps between checkpoints (one is also written when the run ends)
+    keep_checkpoints: int = 2
+    log_every: int = 10  # steps between lines of train_log.jsonl (the learning curve)
+    eval_tokens: int = 50_000  # held-out tokens scored at the end (perplexity)
+
+
+DEFAULT_NETS: dict[Kind, NetConfig] = {
+    "elmo": NetConfig(dim=128, hidden=128, layers=2, vocab_size=10_000, seq_len=48),
+    "mlm": NetConfig(dim=128, hidden=512, layers=4, heads=4, vocab_size=8000, seq_len=128),
+    "causal": NetConfig(dim=128, hidden=512, layers=4, heads=4, vocab_size=8000, seq_len=128),
+}
+
+
+def check_kind(kind: str) -> Kind:
+    if kind not in KINDS:
+        raise OptionError(
+            f"model kind {kind!r} is not one of {', '.join(KINDS)} (elmo: biLSTM LM over words; "
+            "mlm: BERT-style masked LM; causal: GPT-style next-token LM)."
+        )
+    return kind  # type: ignore[return-value]
+
+
+def check_loop(loop: LoopConfig) -> None:
+    if loop.steps is None and loop.max_minutes is None:
+        raise OptionError("say how long to train: --steps N and/or --max-minutes M (e.g. --max-minutes 10).")
+    if loop.steps is not None and loop.steps < 1:
+        raise OptionError(f"--steps {loop.steps} must be >= 1.")
+    if loop.max_minutes is not None and not loop.max_minutes > 0:
+        raise OptionError(f"--max-minutes {loop.max_minutes} must be > 0.")
+    for name in ("batch_size", "checkpoint_every", "keep_checkpoints", "log_every"):
+        if getattr(loop, name) < 1:
+            raise OptionError(f"{name}={getattr(loop, name)} must be >= 1.")
+
+
+def check_net(kind: Kind, net: NetConfig) -> None:
+    if min(net.dim, net.hidden, net.layers, net.heads, net.vocab_size, net.seq_len) < 1:
+        raise OptionError(f"network sizes must be >= 1, got {net}.")
+    if kind != "elmo" and net.dim % net.heads:
+        raise OptionError(f"dim={net.dim} must be a multiple of heads={net.heads}.")
+    if net.seq_len < 4:
+        raise OptionError(f"seq_len={net.seq_len} must be >= 4 tokens.")
+
+
+def as_dict(obj: Any) -> dict[str, Any]:
+    return asdict(obj)

@@ -1,0 +1,125 @@
+"""The shared training loop: steps and/or minutes, a seeded and resumable run, checkpoints, a progress bar.
+
+Every way a run ends — its steps or minutes are used up, Ctrl-C, SIGTERM — writes a checkpoint and a loadable
+model folder; a killed run (SIGKILL, power loss) loses only the steps since its last periodic checkpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from contextvec.train.config import LoopConfig
+from contextvec.train.tasks import Task
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class LoopState:
+    """What a checkpoint restores besides the weights: where the run is and what it has used."""
+
+    step: int = 0
+    tokens: int = 0
+    seconds: float = 0.0  # training time so far, summed over resumed runs
+    losses: list[float] = field(default_factory=list)  # recent losses, for the bar's smoothed value
+
+
+def _done(state: LoopState, loop: LoopConfig) -> bool:
+    if loop.steps is not None and state.step >= loop.steps:
+        return True
+    return loop.max_minutes is not None and state.seconds >= loop.max_minutes * 60
+
+
+def _fraction(state: LoopState, loop: LoopConfig) -> float:
+    parts = []
+    if loop.steps is not None:
+        parts.append(state.step / loop.steps)
+    if loop.max_minutes is not None:
+        parts.append(state.seconds / (loop.max_minutes * 60))
+    return min(1.0, max(parts))
+
+
+@contextlib.contextmanager
+def _bar(enabled: bool, label: str) -> Iterator[Any]:
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("step {task.fields[step]}  loss {task.fields[loss]:.3f}  {task.fields[tps]:,.0f} tok/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    ) as bar:
+        yield bar
+
+
+def run_loop(
+    task: Task,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    gen: torch.Generator,
+    state: LoopState,
+    loop: LoopConfig,
+    *,
+    log_path: Path,
+    checkpoint: Any,  # () -> None: writes a checkpoint of the current state
+    progress: bool = False,
+) -> LoopState:
+    """Train until `loop`'s steps or minutes are used; checkpoints every `checkpoint_every` steps."""
+    model = task.model
+    model.train()
+    with _bar(progress, f"training {task.kind}") as bar, log_path.open("a", encoding="utf-8") as log:
+        job = (
+            bar.add_task(f"training {task.kind}", total=1000, step=state.step, loss=float("nan"), tps=0.0)
+            if bar
+            else None
+        )
+        window_tokens, window_start = 0, time.perf_counter()
+        while not _done(state, loop):
+            start = time.perf_counter()
+            batch = task.batch(gen, loop.batch_size)
+            loss = task.loss(batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()  # type: ignore[no-untyped-call]
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            state.step += 1
+            state.tokens += batch.tokens
+            state.seconds += time.perf_counter() - start
+            state.losses = [*state.losses[-49:], loss.item()]
+            window_tokens += batch.tokens
+            if state.step % loop.log_every == 0:
+                tps = window_tokens / max(time.perf_counter() - window_start, 1e-9)
+                window_tokens, window_start = 0, time.perf_counter()
+                row = {
+                    "step": state.step,
+                    "loss": sum(state.losses[-loop.log_every :]) / loop.log_every,
+                    "tokens": state.tokens,
+                    "seconds": round(state.seconds, 2),
+                    "tokens_per_s": round(tps, 1),
+                }
+                log.write(json.dumps(row) + "\n")
+                log.flush()
+                if bar is not None:
+                    bar.update(job, completed=1000 * _fraction(state, loop), step=state.step, loss=row["loss"], tps=tps)
+            if state.step % loop.checkpoint_every == 0 and not _done(state, loop):
+                checkpoint()
+        if bar is not None:
+            bar.update(job, completed=1000)
+    return state
