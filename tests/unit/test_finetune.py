@@ -148,6 +148,13 @@ def test_wic_pairs_train_and_predict(tmp_path: Path, wordpiece_tokenizer: PreTra
     assert result.n_val > 0 and result.n_train + result.n_val == len(rows)
     preds = predict(tmp_path / "out", data)
     assert all(row[0] in ("False", "True") for row in preds.labels)
+    assert preds.accuracy is not None
+    # with a "split" field, training reads only the train rows; predict reads them all
+    split = tmp_path / "split.jsonl"
+    split.write_text(
+        "".join(json.dumps({**r, "split": "train" if i < 8 else "test"}) + "\n" for i, r in enumerate(rows))
+    )
+    assert len(read_examples("wic", split)) == 8 and len(read_examples("wic", split, labelled=False)) == len(rows)
 
 
 def test_resume_continues_from_the_checkpoint(tmp_path: Path, wordpiece_tokenizer: PreTrainedTokenizerFast) -> None:

@@ -3,7 +3,8 @@
 classify : CSV with a header holding `text` and `label` columns, or JSON Lines {"text": ..., "label": ...}
 tag      : CoNLL-style lines `word tag` (whitespace-separated, the tag last; a blank line ends a sentence),
            or JSON Lines {"words": [...], "tags": [...]}
-wic      : the word-in-context JSON Lines `contextvec eval wic` reads (contextvec.eval.wic.read_pairs)
+wic      : the word-in-context JSON Lines `contextvec eval wic` reads (contextvec.eval.wic.read_pairs); when
+           rows carry a "split" field, training uses the "train" rows (predict reads every row)
 
 Labels may be missing only where `labelled=False` (files given to `contextvec predict`).
 """
@@ -57,7 +58,11 @@ def read_examples(task: Task, path: str | Path, *, labelled: bool = True) -> lis
         raise InputFileError(f"data file {str(path)!r} does not exist.")
     examples: list[Example]
     if task == "wic":
-        examples = [PairExample(p, f"{path}:pair {i + 1}") for i, p in enumerate(read_pairs(path))]
+        pairs = read_pairs(path)
+        train_only = labelled and any(p.split for p in pairs)  # training reads the "split": "train" rows
+        examples = [
+            PairExample(p, f"{path}:pair {i + 1}") for i, p in enumerate(pairs) if not train_only or p.split == "train"
+        ]
     elif task == "classify":
         examples = list(_read_texts(path, labelled))
     else:

@@ -6,6 +6,7 @@ import logging
 import random
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from contextvec.finetune.data import TASKS, Example, Task, read_examples
 from contextvec.finetune.features import Unit, pooled, units
 from contextvec.finetune.folder import CHECKPOINT, check_out, save_folder
 from contextvec.finetune.heads import TaskHead
-from contextvec.finetune.train import Forward, History, Trainer
+from contextvec.finetune.train import Forward, History, Trainer, progress_bar
 from contextvec.models.backend import TorchBackend
 from contextvec.models.recipes import default_context_only, default_layers
 from contextvec.models.registry import DEFAULT_MODEL
@@ -122,11 +123,15 @@ def _cached_forward(
 ) -> Forward:
     """Frozen encoder: every layer's group vectors computed once, (G, L+1, D); the head trains on the cache."""
     feats, starts = [], [0]
-    for s in range(0, len(per_example), 32):
-        chunk = [u for us in per_example[s : s + 32] for u in us]
-        feats.append(pooled(backend, chunk, stride, all_layers=True))
-        starts.extend(starts[-1] + sum(len(u.groups) for u in us) for us in per_example[s : s + 32])
-        logger.debug("features: %d / %d examples", min(s + 32, len(per_example)), len(per_example))
+    bar = progress_bar(progress, "examples")
+    with bar if bar is not None else nullcontext():
+        task = bar.add_task("features (frozen encoder, once)", total=len(per_example)) if bar is not None else None
+        for s in range(0, len(per_example), 32):
+            chunk = per_example[s : s + 32]
+            feats.append(pooled(backend, [u for us in chunk for u in us], stride, all_layers=True))
+            starts.extend(starts[-1] + sum(len(u.groups) for u in us) for us in chunk)
+            if bar is not None and task is not None:
+                bar.advance(task, len(chunk))
     cache = torch.cat(feats)  # (G, L+1, D)
 
     def forward(indices: Sequence[int]) -> torch.Tensor:

@@ -76,7 +76,7 @@ class Trainer:
         gen = torch.Generator().manual_seed(cfg.seed)
         for _ in range(start):
             torch.randperm(len(train), generator=gen)  # the shuffles of the epochs already done
-        bar = _bar(progress)
+        bar = progress_bar(progress, "steps")
         with bar if bar is not None else nullcontext():
             task = bar.add_task("training", total=per_epoch * cfg.epochs, completed=per_epoch * start) if bar else None
             for epoch in range(start, cfg.epochs):
@@ -158,11 +158,12 @@ class Trainer:
         return int(state["epoch"]), int(state["bad"]), list(state["best"])
 
 
-def _bar(enabled: bool) -> Any:
+def progress_bar(enabled: bool, unit: str) -> Any:
+    """A rich bar (description, bar, done/total, unit, elapsed), or None when off."""
     if not enabled:
         return None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("steps"), TimeElapsedColumn()
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn()
     )
