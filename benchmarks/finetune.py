@@ -222,14 +222,40 @@ def main() -> None:
     save(a.experiment, a.model, rows, {})
 
 
+def plot_weights(runs: list[dict[str, Any]], plt: Any) -> None:
+    """The frozen runs' learned scalar-mix weights per hidden state, one line per task and model."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    seen = set()
+    for run in reversed(runs):
+        for row in run["rows"]:
+            key = (run["experiment"], run["model"])
+            if row["mode"] == "none" and row.get("layer_weights") and run["experiment"] != "curve" and key not in seen:
+                seen.add(key)
+                w = row["layer_weights"]
+                ax.plot(range(len(w)), w, marker="o", label=f"{run['experiment']} ({run['model']})")
+    if not seen:
+        return
+    ax.set_xlabel("hidden state (0 = embeddings)")
+    ax.set_ylabel("learned weight (softmax)")
+    ax.set_title("Which layers each task wanted (frozen encoder, ELMo scalar mix)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(HERE.parent / "docs" / "img" / "finetune-layer-weights.png", dpi=120)
+
+
 def plot() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs = [r for r in json.loads(RESULTS.read_text())["runs"] if r["experiment"] == "curve" and not r.get("partial")]
-    run = runs[-1]
+    all_runs = json.loads(RESULTS.read_text())["runs"]
+    plot_weights(all_runs, plt)
+    runs = [r for r in all_runs if r["experiment"] == "curve" and r.get("partial")]  # one row each, as trained
+    if not runs:
+        return
+    run = {"model": runs[-1]["model"], "rows": [row for r in runs for row in r["rows"]]}
     fig, ax = plt.subplots(figsize=(6, 4))
     for mode, label in (("none", "frozen (scalar mix + linear head)"), ("all", "fine-tuned (all layers)")):
         pts = sorted((r["size"], r["test_accuracy"]) for r in run["rows"] if r["mode"] == mode)
