@@ -110,7 +110,7 @@ def test_tagging_folder_round_trips(tmp_path: Path, wordpiece_tokenizer: PreTrai
     assert meta["task"] == "tag" and meta["labels"] == ["A", "D", "N", "P", "V"]
     in_memory = predict_labels(b, head, examples, 16)
     reloaded = predict(tmp_path / "out", data)
-    ids = {name: str(i) for i, name in enumerate(meta["labels"])}
+    ids = {name: i for i, name in enumerate(meta["labels"])}
     assert [[ids[x] for x in row] for row in reloaded.labels] == in_memory
     assert reloaded.accuracy is not None
     # the folder is an ordinary model: its word vectors (top layer, the recipe it saved) are the tuned encoder's

@@ -27,10 +27,10 @@ class Predictions:
 
 def predict_labels(
     backend: TorchBackend, head: TaskHead, examples: Sequence[Example], stride: int, batch_size: int = 32
-) -> list[list[str]]:
-    """Label ids -> names happen in `predict`; this returns the argmax id per prediction, grouped per example."""
+) -> list[list[int]]:
+    """The predicted label id of every prediction (one per word for tagging), grouped per example."""
     frozen = head.mix is not None
-    out: list[list[str]] = []
+    out: list[list[int]] = []
     with torch.no_grad():
         for s in range(0, len(examples), batch_size):
             chunk = examples[s : s + batch_size]
@@ -39,7 +39,7 @@ def predict_labels(
             k = 0
             for e in chunk:
                 n = len(e.words) if isinstance(e, TagExample) else 1
-                out.append([str(i) for i in ids[k : k + n]])
+                out.append([int(i) for i in ids[k : k + n]])
                 k += n
     return out
 
@@ -55,10 +55,10 @@ def predict(folder: str | Path, data: str | Path | Sequence[Example]) -> Predict
     gold = [targets(e, index) for e in examples] if has_gold else None  # checks labels before the model runs
     stride = run_options(backend, None, 4096, 32).stride
     ids = predict_labels(backend, head, examples, stride)
-    named = [[labels[int(i)] for i in row] for row in ids]
+    named = [[labels[i] for i in row] for row in ids]
     acc = None
     if gold is not None:
-        pairs = [(int(p), g) for row, gs in zip(ids, gold, strict=True) for p, g in zip(row, gs, strict=True)]
+        pairs = [(p, g) for row, gs in zip(ids, gold, strict=True) for p, g in zip(row, gs, strict=True)]
         acc = sum(p == g for p, g in pairs) / max(len(pairs), 1)
     return Predictions(task, examples, named, acc)
 
