@@ -93,10 +93,11 @@ def wic_recipe_row(model: str, train: list[Example], test: list[Example]) -> dic
 
 
 def train_row(
-    task: str, model: str, mode: str, train: list[Example], test: list[Example], **cfg: Any
+    task: str, model: str, mode: str, train: list[Example], test: list[Example], keep: str | None = None, **cfg: Any
 ) -> dict[str, Any]:
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = keep or tmp_dir
         result = finetune(
             task,
             train,
@@ -123,7 +124,7 @@ def train_row(
     }
 
 
-def senses_rows(base: str, folder: str) -> list[dict[str, Any]]:
+def senses_rows(base: str, folder: str, limit: int | None = None) -> list[dict[str, Any]]:
     """Sense clustering (k-means ARI vs WordNet) on the WiC *test* words only, base model vs fine-tuned folder."""
     from contextvec import Embedder
     from contextvec.eval.senses import score_senses, sense_sets, summarize
@@ -131,6 +132,7 @@ def senses_rows(base: str, folder: str) -> list[dict[str, Any]]:
     _, test = wic_data()
     test_words = {e.pair.word for e in test}  # type: ignore[union-attr]
     sets = {w: exs for w, exs in sense_sets().items() if w.rsplit(".", 1)[0] in test_words}
+    sets = dict(list(sets.items())[:limit])
     rows = []
     for name, model in (("base", base), ("fine-tuned", folder)):
         t0 = time.perf_counter()
@@ -190,12 +192,17 @@ def main() -> None:
     ap.add_argument("--train", type=int, default=2000)
     ap.add_argument("--test", type=int, default=1000)
     ap.add_argument("--sizes", default="100,300,1000,3000,0")
+    ap.add_argument("--quick", action="store_true", help="smoke-test the script on 24 examples")
     a = ap.parse_args()
+    global RESULTS
+    if a.quick:  # results of a smoke run go to a scratch file
+        RESULTS = Path(tempfile.gettempdir()) / "finetune-quick.json"
     if a.experiment == "plot":
         plot()
         return
     if a.experiment == "senses":
-        save("senses", a.model, senses_rows(a.model, a.folder), {"folder": a.folder})
+        limit = 3 if a.quick else None
+        save("senses", a.model, senses_rows(a.model, a.folder, limit), {"folder": a.folder})
         return
     cfg: dict[str, Any] = {"epochs": a.epochs, "lr": a.lr, "batch_size": a.batch_size}
     task = {"wic": "wic", "pos": "tag", "rt": "classify", "curve": "classify"}[a.experiment]
@@ -204,6 +211,8 @@ def main() -> None:
         if a.experiment != "pos"
         else pos_data(a.train, a.test)
     )
+    if a.quick:  # a smoke run of the script itself: a few examples
+        train, test = train[:24], test[:12]
     rows = []
     sizes = [int(s) for s in a.sizes.split(",")] if a.experiment == "curve" else [0]
     for size in sizes:
@@ -237,7 +246,7 @@ def plot_weights(runs: list[dict[str, Any]], plt: Any) -> None:
         return
     ax.set_xlabel("hidden state (0 = embeddings)")
     ax.set_ylabel("learned weight (softmax)")
-    ax.set_title("Which layers each task wanted (frozen encoder, ELMo scalar mix)")
+    ax.set_title("Layers each task wanted (frozen encoder, scalar mix)")
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
