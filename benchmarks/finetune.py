@@ -181,7 +181,7 @@ def save(experiment: str, model: str, rows: list[dict[str, Any]], extra: dict[st
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("experiment", choices=["wic", "pos", "rt", "curve", "plot", "senses"])
+    ap.add_argument("experiment", choices=["wic", "pos", "rt", "curve", "plot", "senses", "table"])
     ap.add_argument("--keep", default=None, help="wic: save the last trained folder here (for `senses`)")
     ap.add_argument("--folder", default=None, help="senses: the fine-tuned folder")
     ap.add_argument("--model", default="minilm")
@@ -199,6 +199,9 @@ def main() -> None:
         RESULTS = Path(tempfile.gettempdir()) / "finetune-quick.json"
     if a.experiment == "plot":
         plot()
+        return
+    if a.experiment == "table":
+        table()
         return
     if a.experiment == "senses":
         limit = 3 if a.quick else None
@@ -229,6 +232,35 @@ def main() -> None:
             rows.append(row)
             save(a.experiment, a.model, [row], {"partial": True})
     save(a.experiment, a.model, rows, {})
+
+
+MODE_NAMES = {
+    "recipe": "frozen recipe (cosine, threshold)",
+    "none": "frozen, scalar mix + head",
+    "all": "fine-tuned, all",
+}
+
+
+def table() -> None:
+    """Markdown rows of every trained row (the per-row saves), for docs/finetune.md."""
+    print("| task | model | mode | train / val / test | epochs | test accuracy | time |")
+    print("|---|---|---|---|---|---|---|")
+    for run in json.loads(RESULTS.read_text())["runs"]:
+        if (
+            not run.get("partial")
+            and run["experiment"] not in ("senses",)
+            and not any(r["mode"] == "recipe" for r in run["rows"])
+        ):
+            continue
+        for r in run["rows"]:
+            if run.get("partial") is None and r["mode"] != "recipe" and run["experiment"] != "senses":
+                continue
+            mode = MODE_NAMES.get(r["mode"], r["mode"].replace("last-", "fine-tuned, last "))
+            size = f"{r.get('n_train', '')} / {r.get('n_val', '-')} / {r.get('n_test', '-')}"
+            epochs = f"{r.get('epochs_run', '-')} (best {r.get('best_epoch', '-')})" if "epochs_run" in r else "-"
+            name = run["experiment"] + (f" n={r['size']}" if "size" in r else "")
+            acc, secs = f"{r['test_accuracy']:.3f}", f"{r['seconds']:.0f} s"
+            print(f"| {name} | {run['model']} | {mode} | {size} | {epochs} | {acc} | {secs} |")
 
 
 def plot_weights(runs: list[dict[str, Any]], plt: Any) -> None:
