@@ -243,3 +243,20 @@ def test_cli_finetune_and_predict(tmp_path: Path, model_dir: str) -> None:
     assert len(lines) == len(toy_rows(2)) and set(lines) <= {"river", "money"}
     bad = runner.invoke(app, ["finetune", "tag", str(data), "--out", str(tmp_path / "o2"), "--unfreeze", "some"])
     assert bad.exit_code == 2 and "toy.csv:1" in bad.output  # a CSV read as CoNLL: its header has no tag
+
+
+def test_a_folder_recipe_sets_the_default_layers(tmp_path: Path, model_dir: str) -> None:
+    import shutil
+
+    from contextvec.models.recipes import RECIPE_FILE, default_context_only, default_layers
+
+    folder = tmp_path / "m"
+    shutil.copytree(model_dir, folder)
+    (folder / RECIPE_FILE).write_text(json.dumps({"layers": "1:3", "context_only": True}))
+    emb = Embedder(str(folder), device="cpu")
+    assert default_layers(str(folder)) == "1:3" and default_context_only(str(folder)) is True
+    res = emb.embed_words(["the river bank"])
+    np.testing.assert_array_equal(res.vectors, emb.embed_words(["the river bank"], layers="1:3").vectors)
+    assert not np.allclose(res.vectors, emb.embed_words(["the river bank"], layers=-1).vectors)
+    (folder / RECIPE_FILE).write_text("{not json")
+    assert default_layers(str(folder)) == -1  # an unreadable recipe is no recipe
