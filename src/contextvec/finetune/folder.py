@@ -36,8 +36,15 @@ def check_out(out: Path, resume: bool) -> None:
 
 def save_folder(out: Path, backend: TorchBackend, head: TaskHead, meta: dict[str, Any], recipe: dict[str, Any]) -> None:
     from safetensors.torch import save_file
+    from transformers.utils import logging as hf_logging
 
-    backend.model.save_pretrained(out)
+    bar_was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # a local save's bar is noise
+    try:
+        backend.model.save_pretrained(out)
+    finally:
+        if bar_was_on:
+            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
     backend.hf_tokenizer.save_pretrained(out)
     (out / RECIPE_FILE).write_text(json.dumps(recipe, indent=1), encoding="utf-8")
     save_file({k: v.detach().cpu().contiguous() for k, v in head.state_dict().items()}, str(out / HEAD_FILE))
