@@ -192,6 +192,7 @@ def main() -> None:
     ap.add_argument("--train", type=int, default=2000)
     ap.add_argument("--test", type=int, default=1000)
     ap.add_argument("--sizes", default="100,300,1000,3000,0")
+    ap.add_argument("--max-train", type=int, default=None, help="train on a seeded sample of N examples")
     ap.add_argument("--quick", action="store_true", help="smoke-test the script on 24 examples")
     a = ap.parse_args()
     global RESULTS
@@ -207,7 +208,7 @@ def main() -> None:
         limit = 3 if a.quick else None
         save("senses", a.model, senses_rows(a.model, a.folder, limit), {"folder": a.folder})
         return
-    cfg: dict[str, Any] = {"epochs": a.epochs, "lr": a.lr, "batch_size": a.batch_size}
+    cfg: dict[str, Any] = {"epochs": a.epochs, "lr": a.lr, "batch_size": a.batch_size, "max_examples": a.max_train}
     task = {"wic": "wic", "pos": "tag", "rt": "classify", "curve": "classify"}[a.experiment]
     train, test = (
         {"wic": wic_data, "rt": rt_data, "curve": rt_data}[a.experiment]()
