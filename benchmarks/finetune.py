@@ -297,7 +297,11 @@ def plot() -> None:
     runs = [r for r in all_runs if r["experiment"] == "curve" and r.get("partial")]  # one row each, as trained
     if not runs:
         return
-    run = {"model": runs[-1]["model"], "rows": [row for r in runs for row in r["rows"]]}
+    rows = [row for r in runs for row in r["rows"]]
+    for r in all_runs:  # the whole training set: the Rotten Tomatoes runs of the same model
+        if r["experiment"] == "rt" and r.get("partial") and r["model"] == runs[-1]["model"]:
+            rows += [{**row, "size": row["n_train"] + row["n_val"]} for row in r["rows"]]
+    run = {"model": runs[-1]["model"], "rows": rows}
     fig, ax = plt.subplots(figsize=(6, 4))
     for mode, label in (("none", "frozen (scalar mix + linear head)"), ("all", "fine-tuned (all layers)")):
         pts = sorted((r["size"], r["test_accuracy"]) for r in run["rows"] if r["mode"] == mode)
