@@ -231,6 +231,7 @@ def _register_subcommands() -> None:
     from contextvec.cli import analysis
     from contextvec.cli.eval import eval_app
     from contextvec.cli.explore import explore
+    from contextvec.cli.finetune import finetune_app, predict_command
     from contextvec.cli.index import index_app, search
     from contextvec.cli.listing import models
     from contextvec.cli.serve import serve_command
@@ -243,6 +244,8 @@ def _register_subcommands() -> None:
     app.command()(explore)
     app.add_typer(static_app, name="static")
     app.add_typer(eval_app, name="eval")
+    app.add_typer(finetune_app, name="finetune")
+    app.command("predict")(predict_command)
     app.add_typer(index_app, name="index")
     app.command("search")(search)
     app.command()(analysis.senses)

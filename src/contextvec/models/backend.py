@@ -148,6 +148,7 @@ class TorchBackend:
         self.model = model.to(device=self.device, dtype=getattr(torch, dtype)).eval()
         # a fused forward for plain BERT encoders, checked against transformers before it is trusted
         self.fast = build_fast_bert(self.model) if fast_path else None
+        self.hf_tokenizer = hf_tokenizer  # the transformers tokenizer, kept so a changed model can be saved whole
         # A private copy of the Rust tokenizer: no truncation or padding (windows do that), and special-token
         # strings in user text ("[CLS]") are read as text, never as control tokens.
         tok = Tokenizer.from_str(hf_tokenizer.backend_tokenizer.to_str())

@@ -38,8 +38,28 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
+RECIPE_FILE = "contextvec_recipe.json"  # a model folder's own recipe (written by `contextvec finetune`)
+
+
 def recipe(model_id: str) -> Recipe | None:
-    return RECIPES.get(model_id)
+    """The recipe of an offline model by name, or the one a local model folder declares in RECIPE_FILE."""
+    return RECIPES.get(model_id) or read_recipe(model_id)
+
+
+def read_recipe(folder: str | Path) -> Recipe | None:
+    """The `contextvec_recipe.json` of a model folder ({"layers": ..., "context_only": ...}), if it has one."""
+    try:
+        raw = json.loads((Path(folder) / RECIPE_FILE).read_text(encoding="utf-8"))
+        layers = raw["layers"]
+        if not isinstance(layers, str | int) and not (
+            isinstance(layers, list) and all(isinstance(i, int) for i in layers)
+        ):
+            return None
+        return Recipe(
+            layers=layers, context_only=bool(raw.get("context_only", False)), evidence=str(raw.get("evidence", ""))
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def default_layers(model_id: str) -> LayersArg:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
@@ -40,3 +42,14 @@ def pool_words(vectors: F32, alignment: WordAlignment, mode: SubwordPooling) -> 
         return np.asarray(np.maximum.reduceat(gathered, starts, axis=0), dtype=np.float32)
     sums = np.add.reduceat(gathered, starts, axis=0)  # (W, D)
     return np.asarray(sums / (ends - starts)[:, None], dtype=np.float32)
+
+
+def mean_matrix(groups: Sequence[npt.NDArray[np.int64]], size: int) -> F32:
+    """(G, size) matrix whose row g averages the rows `groups[g]` of a (size, D) array: `M @ X` is the mean
+    pooling of `pool_words`/`pool_rows`, as one product that also runs in torch with gradients."""
+    out = np.zeros((len(groups), size), dtype=np.float32)
+    for g, rows in enumerate(groups):
+        if len(rows) == 0:
+            raise ValueError(f"group {g} has no rows to pool")
+        np.add.at(out[g], rows, 1.0 / len(rows))
+    return out

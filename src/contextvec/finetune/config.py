@@ -1,0 +1,126 @@
+"""What a run trains: the `--unfreeze` choice, the encoder parameters it opens, labels, and the validation split."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from torch import nn
+
+from contextvec.errors import InputFileError, OptionError
+from contextvec.finetune.data import Example, PairExample, TagExample, TextExample
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """Training options; None means the default for the task and mode (see `resolved`)."""
+
+    unfreeze: str = "none"  # none | last-K | all
+    epochs: int | None = None  # frozen: 40 passes over cached features; else 3
+    lr: float | None = None  # encoder learning rate (AdamW), default 3e-5
+    head_lr: float | None = None  # head (and scalar mix) learning rate, default 1e-2 frozen, 1e-3 otherwise
+    batch_size: int = 16
+    warmup: float = 0.1  # share of the steps with a linearly rising learning rate, then a linear decay to 0
+    weight_decay: float = 0.01
+    patience: int | None = None  # epochs without a better validation score before stopping; 5 frozen, 1 else
+    val_share: float = 0.1  # of the training examples, carved off for early stopping (by word for wic)
+    seed: int = 0
+    max_examples: int | None = None  # train on the first N examples (after a seeded shuffle)
+
+    def resolved(self, frozen: bool) -> FinetuneConfig:
+        from dataclasses import replace
+
+        return replace(
+            self,
+            epochs=self.epochs or (40 if frozen else 3),
+            lr=self.lr or 3e-5,
+            head_lr=self.head_lr or (1e-2 if frozen else 1e-3),
+            patience=self.patience if self.patience is not None else (5 if frozen else 1),
+        )
+
+
+def parse_unfreeze(value: str, num_layers: int) -> int:
+    """'none' -> 0, 'last-K' -> K, 'all' -> num_layers (the number of transformer blocks trained)."""
+    m = re.fullmatch(r"last-(\d+)", value.strip())
+    if value == "none":
+        return 0
+    if value == "all":
+        return num_layers
+    if m and 1 <= int(m.group(1)) <= num_layers:
+        return int(m.group(1))
+    raise OptionError(
+        f"--unfreeze {value!r} is not valid; choose none (frozen, a scalar mix of all layers), last-K with "
+        f"1 <= K <= {num_layers} (this model's blocks), or all."
+    )
+
+
+def open_parameters(model: nn.Module, num_layers: int, k: int) -> list[nn.Parameter]:
+    """Freeze the encoder except its last `k` blocks (and what follows them, e.g. a final norm); k = all opens
+    everything. Returns the parameters left trainable."""
+    blocks = next(
+        (name for name, m in model.named_modules() if isinstance(m, nn.ModuleList) and len(m) == num_layers), None
+    )
+    if blocks is None and 0 < k < num_layers:
+        raise OptionError(f"cannot find this model's {num_layers} blocks to open the last {k}; use --unfreeze all.")
+    opened = []
+    for name, p in model.named_parameters():
+        if k == num_layers:
+            train = True
+        elif k == 0:
+            train = False
+        elif name.startswith(f"{blocks}."):
+            train = int(name[len(f"{blocks}.") :].split(".")[0]) >= num_layers - k
+        else:
+            train = "embed" not in name  # after the blocks (final norm); embeddings stay frozen
+        p.requires_grad_(train)
+        if train:
+            opened.append(p)
+    return opened
+
+
+def label_set(examples: Sequence[Example]) -> list[str]:
+    """Sorted labels seen in training (tags for tagging, 'False'/'True' for wic)."""
+    seen: set[str] = set()
+    for e in examples:
+        if isinstance(e, TextExample):
+            seen.add(str(e.label))
+        elif isinstance(e, TagExample):
+            seen.update(e.tags or [])
+        else:
+            seen.update(["False", "True"])
+    if len(seen) < 2:
+        where = examples[0].where.rsplit(":", 1)[0] if examples else "the data"
+        raise InputFileError(
+            f"{where}: only one label ({', '.join(seen)}) in training; a classifier needs two or more."
+        )
+    return sorted(seen)
+
+
+def targets(example: Example, index: dict[str, int]) -> list[int]:
+    """Label ids of one example (one per word for tagging); an unknown label names its file and line."""
+    if isinstance(example, PairExample):
+        return [index[example.label]]
+    labels = [example.label] if isinstance(example, TextExample) else list(example.tags or [])
+    out = []
+    for label in labels:
+        if label not in index:
+            raise InputFileError(
+                f"{example.where}: label {label!r} was not seen in training; the model knows: {', '.join(index)}."
+            )
+        out.append(index[label])
+    return out
+
+
+def split_validation(examples: Sequence[Example], share: float, seed: int) -> tuple[list[int], list[int]]:
+    """(train, validation) example indices; wic pairs are split by their word so no word is in both."""
+    rng = random.Random(seed)
+    keys = [e.pair.word if isinstance(e, PairExample) else str(i) for i, e in enumerate(examples)]
+    unique = sorted(set(keys))
+    rng.shuffle(unique)
+    n_val = max(1, round(len(unique) * share)) if len(unique) > 1 else 0
+    held = set(unique[:n_val])
+    train = [i for i, k in enumerate(keys) if k not in held]
+    val = [i for i, k in enumerate(keys) if k in held]
+    return train, val

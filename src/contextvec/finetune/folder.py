@@ -1,0 +1,68 @@
+"""The output folder: an ordinary transformers model folder (encoder + tokenizer) that `Embedder(DIR)` loads,
+plus contextvec's recipe for it, the trained head and a record of the run.
+
+    config.json, model.safetensors, tokenizer files   the (fine-tuned) encoder, transformers' format
+    contextvec_recipe.json                            default layers for word/token/span vectors
+    head.safetensors, finetune.json                   the head's weights; task, labels, mode, scores
+    checkpoint.pt                                     the last epoch's training state (for --resume)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from contextvec.errors import InputFileError, OutputPathError
+from contextvec.finetune.heads import TaskHead
+from contextvec.models.backend import TorchBackend
+from contextvec.models.recipes import RECIPE_FILE
+
+HEAD_FILE = "head.safetensors"
+META_FILE = "finetune.json"
+CHECKPOINT = "checkpoint.pt"
+
+
+def check_out(out: Path, resume: bool) -> None:
+    """Before any work: `out` must be new, empty, or a fine-tuning folder (which is then replaced)."""
+    if out.exists() and not out.is_dir():
+        raise OutputPathError(f"--out {out} is a file; give a folder for the fine-tuned model.")
+    if out.is_dir() and any(out.iterdir()) and not ((out / META_FILE).exists() or (out / CHECKPOINT).exists()):
+        raise OutputPathError(f"--out {out} is a non-empty folder that is not a fine-tuning output; use a new folder.")
+    if resume and not (out / CHECKPOINT).is_file():
+        raise OutputPathError(f"--resume: {out / CHECKPOINT} does not exist; run once without --resume first.")
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def save_folder(out: Path, backend: TorchBackend, head: TaskHead, meta: dict[str, Any], recipe: dict[str, Any]) -> None:
+    from safetensors.torch import save_file
+    from transformers.utils import logging as hf_logging
+
+    bar_was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # a local save's bar is noise
+    try:
+        backend.model.save_pretrained(out)
+    finally:
+        if bar_was_on:
+            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
+    backend.hf_tokenizer.save_pretrained(out)
+    (out / RECIPE_FILE).write_text(json.dumps(recipe, indent=1), encoding="utf-8")
+    save_file({k: v.detach().cpu().contiguous() for k, v in head.state_dict().items()}, str(out / HEAD_FILE))
+    (out / META_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
+
+
+def load_folder(folder: str | Path) -> tuple[TorchBackend, TaskHead, dict[str, Any]]:
+    """The encoder (eval mode), the head and the run record of a fine-tuning folder."""
+    from safetensors.torch import load_file
+
+    folder = Path(folder)
+    try:
+        meta: dict[str, Any] = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputFileError(
+            f"{folder} is not a fine-tuned model folder ({META_FILE}: {exc}); make one with `contextvec finetune`."
+        ) from None
+    backend = TorchBackend.load(str(folder))
+    head = TaskHead(meta["task"], backend.info.hidden_size, len(meta["labels"]), meta.get("n_states"))
+    head.load_state_dict(load_file(str(folder / HEAD_FILE)))
+    return backend, head.to(backend.device).eval(), meta

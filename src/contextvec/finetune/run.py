@@ -1,0 +1,175 @@
+"""`contextvec.finetune.finetune`: read the data, open the encoder as asked, train the head (and blocks), save."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Sequence
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from contextvec.engine import run_options
+from contextvec.finetune.config import (
+    FinetuneConfig,
+    label_set,
+    open_parameters,
+    parse_unfreeze,
+    split_validation,
+    targets,
+)
+from contextvec.finetune.data import TASKS, Example, Task, read_examples
+from contextvec.finetune.features import Unit, pooled, units
+from contextvec.finetune.folder import CHECKPOINT, check_out, save_folder
+from contextvec.finetune.heads import TaskHead
+from contextvec.finetune.train import Forward, History, Trainer, progress_bar
+from contextvec.models.backend import TorchBackend
+from contextvec.models.recipes import default_context_only, default_layers
+from contextvec.models.registry import DEFAULT_MODEL
+from contextvec.options import check_choice
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FinetuneResult:
+    out: Path
+    task: str
+    unfreeze: str
+    labels: list[str]
+    n_train: int
+    n_val: int
+    val_accuracy: float
+    layer_weights: list[float] | None  # frozen runs: the learned scalar mix, one weight per hidden state 0..L
+    history: History
+    seconds: float
+
+
+def finetune(  # long: the run's steps in order, each one call
+    task: Task,
+    data: str | Path | Sequence[Example],
+    *,
+    out: str | Path,
+    model: str = DEFAULT_MODEL,
+    config: FinetuneConfig | None = None,
+    resume: bool = False,
+    progress: bool = False,
+    backend: TorchBackend | None = None,
+) -> FinetuneResult:
+    """Fine-tune `model` on labelled `data` (a file, or examples) and save a folder that `predict` and
+    `Embedder(out)` load. `config.unfreeze`: none (frozen encoder, scalar mix of all layers), last-K or all."""
+    t0 = time.perf_counter()
+    check_choice("task", task, TASKS)
+    config = config or FinetuneConfig()
+    out = Path(out)
+    check_out(out, resume)
+    examples = read_examples(task, data) if isinstance(data, str | Path) else list(data)
+    backend = backend or TorchBackend.load(model)
+    info = backend.info
+    k = parse_unfreeze(config.unfreeze, info.num_layers)
+    frozen = k == 0
+    cfg = config.resolved(frozen)
+    if cfg.max_examples is not None and cfg.max_examples < len(examples):
+        examples = random.Random(cfg.seed).sample(examples, cfg.max_examples)
+    labels = label_set(examples)
+    index = {name: i for i, name in enumerate(labels)}
+    gold = [targets(e, index) for e in examples]
+    per_example = [units(e) for e in examples]  # every text checked before any training
+    stride = run_options(backend, None, 4096, 32).stride
+    torch.manual_seed(cfg.seed)
+    head = TaskHead(task, info.hidden_size, len(labels), info.num_layers + 1 if frozen else None).to(backend.device)
+    opened = open_parameters(backend.model, info.num_layers, k)
+    if frozen:
+        forward = _cached_forward(backend, head, per_example, stride, progress)
+    else:
+        forward = _live_forward(backend, head, per_example, stride)
+    train_idx, val_idx = split_validation(examples, cfg.val_share, cfg.seed)
+    assert cfg.lr is not None and cfg.head_lr is not None
+    trainer = Trainer(
+        params=[(opened, cfg.lr), (list(head.parameters()), cfg.head_lr)],
+        modules=[head] if frozen else [head, backend.model],
+        forward=forward,
+        gold=gold,
+        config=cfg,
+        checkpoint=out / CHECKPOINT,
+    )
+    history = trainer.fit(train_idx, val_idx, resume=resume, progress=progress)
+    backend.model.eval()
+    weights = head.mix.weights().tolist() if head.mix is not None else None
+    result = FinetuneResult(
+        out,
+        task,
+        config.unfreeze,
+        labels,
+        len(train_idx),
+        len(val_idx),
+        history.best_val,
+        weights,
+        history,
+        time.perf_counter() - t0,
+    )
+    save_folder(
+        out, backend, head, _meta(result, info.model_id, frozen, info.num_layers, cfg), _recipe(info.model_id, frozen)
+    )
+    return result
+
+
+def _cached_forward(
+    backend: TorchBackend, head: TaskHead, per_example: list[list[Unit]], stride: int, progress: bool
+) -> Forward:
+    """Frozen encoder: every layer's group vectors computed once, (G, L+1, D); the head trains on the cache."""
+    feats, starts = [], [0]
+    bar = progress_bar(progress, "examples")
+    with bar if bar is not None else nullcontext():
+        task = bar.add_task("features (frozen encoder, once)", total=len(per_example)) if bar is not None else None
+        for s in range(0, len(per_example), 32):
+            chunk = per_example[s : s + 32]
+            feats.append(pooled(backend, [u for us in chunk for u in us], stride, all_layers=True))
+            starts.extend(starts[-1] + sum(len(u.groups) for u in us) for us in chunk)
+            if bar is not None and task is not None:
+                bar.advance(task, len(chunk))
+    cache = torch.cat(feats)  # (G, L+1, D)
+
+    def forward(indices: Sequence[int]) -> torch.Tensor:
+        rows = torch.cat([torch.arange(starts[i], starts[i + 1]) for i in indices])
+        logits: torch.Tensor = head(cache[rows.to(cache.device)])
+        return logits
+
+    return forward
+
+
+def _live_forward(backend: TorchBackend, head: TaskHead, per_example: list[list[Unit]], stride: int) -> Forward:
+    def forward(indices: Sequence[int]) -> torch.Tensor:
+        logits: torch.Tensor = head(
+            pooled(backend, [u for i in indices for u in per_example[i]], stride, all_layers=False)
+        )
+        return logits
+
+    return forward
+
+
+def _recipe(model_id: str, frozen: bool) -> dict[str, Any]:
+    if frozen:  # the encoder is unchanged: keep its recipe
+        return {"layers": default_layers(model_id), "context_only": default_context_only(model_id)}
+    return {"layers": -1, "context_only": False, "evidence": "fine-tuned: the head reads the top layer"}
+
+
+def _meta(result: FinetuneResult, base: str, frozen: bool, num_layers: int, cfg: FinetuneConfig) -> dict[str, Any]:
+    return {
+        "task": result.task,
+        "labels": result.labels,
+        "base_model": base,
+        "unfreeze": result.unfreeze,
+        "n_states": num_layers + 1 if frozen else None,
+        "layer_weights": result.layer_weights,
+        "n_train": result.n_train,
+        "n_val": result.n_val,
+        "val_accuracy": result.val_accuracy,
+        "history": asdict(result.history),
+        "config": asdict(cfg),
+        "seconds": round(result.seconds, 1),
+    }
