@@ -15,7 +15,8 @@ from contextvec.collect import collect_sentences, collect_spans, collect_tokens,
 from contextvec.correction import CorrectionArg, resolve_correction
 from contextvec.engine import DocVectors, run_documents, run_options
 from contextvec.errors import OptionError
-from contextvec.models.backend import DType, ModelInfo, TorchBackend
+from contextvec.models.backend import ModelInfo
+from contextvec.models.contract import DEFAULT_BACKEND, DEFAULT_PRECISION, Backend, BackendName, Precision
 from contextvec.models.recipes import TOP_LAYER, default_layers
 from contextvec.models.registry import DEFAULT_MODEL
 from contextvec.options import (
@@ -45,7 +46,8 @@ class Embedder:
     Args:
         model: "minilm" (default), "mpnet", "smollm2", a local model folder or .gguf file, or a hub id (online).
         device: "auto" (CUDA when available), "cpu", "cuda", "cuda:1", ...
-        dtype: weights and activations: "float32", "bfloat16" or "float16" (GPU). Results are always float32.
+        dtype: "float32", "bfloat16", "float16" (GPU) or "int8" (ONNX, CPU). Results are always float32.
+        backend: "torch", "onnx" (ONNX Runtime, CPU; the [onnx] extra) or "auto" (docs/backends.md).
         max_length: window size in tokens, special tokens included (default: the model's limit, at most 512).
         stride: tokens shared by neighbouring windows of a long text (default: half the window).
         token_budget, max_batch_size: at most this many (padded) tokens / windows in one forward batch; the
@@ -65,7 +67,8 @@ class Embedder:
         model: str = DEFAULT_MODEL,
         *,
         device: str = "auto",
-        dtype: DType = "float32",
+        dtype: Precision = DEFAULT_PRECISION,
+        backend: BackendName = DEFAULT_BACKEND,
         max_length: int | None = None,
         stride: int | None = None,
         token_budget: int = 4096,
@@ -73,13 +76,15 @@ class Embedder:
         fast_path: bool = True,
         correction: CorrectionArg = None,
     ) -> None:
-        backend = TorchBackend.load(model, device=device, dtype=dtype, max_length=max_length, fast_path=fast_path)
-        self._init(backend, stride, token_budget, max_batch_size, correction)
+        from contextvec.models.select import load_backend
+
+        b = load_backend(model, backend=backend, dtype=dtype, device=device, max_length=max_length, fast_path=fast_path)
+        self._init(b, stride, token_budget, max_batch_size, correction)
 
     @classmethod
     def from_backend(
         cls,
-        backend: TorchBackend,
+        backend: Backend,
         *,
         stride: int | None = None,
         token_budget: int = 4096,
@@ -93,7 +98,7 @@ class Embedder:
 
     def _init(
         self,
-        backend: TorchBackend,
+        backend: Backend,
         stride: int | None,
         token_budget: int,
         max_batch_size: int,

@@ -17,7 +17,8 @@ import numpy.typing as npt
 from contextvec.alignment.windows import merge_windows, plan_windows
 from contextvec.batching import plan_batches
 from contextvec.errors import InvalidInputError, OptionError
-from contextvec.models.backend import Encoded, TorchBackend
+from contextvec.models.backend import Encoded
+from contextvec.models.contract import Backend
 from contextvec.options import LayerSelection
 from contextvec.pooling.finite import check_finite_output
 from contextvec.pooling.layers import pool_layers
@@ -44,7 +45,7 @@ class RunOptions:
     max_batch_size: int  # windows per forward batch
 
 
-def run_options(backend: TorchBackend, stride: int | None, token_budget: int, max_batch_size: int) -> RunOptions:
+def run_options(backend: Backend, stride: int | None, token_budget: int, max_batch_size: int) -> RunOptions:
     """Check the window and batch options against the model; stride defaults to half a window."""
     max_length = backend.info.max_length
     capacity = max_length - len(backend.prefix_ids) - len(backend.suffix_ids)
@@ -70,7 +71,7 @@ class _Pending:
 
 
 def run_documents(
-    backend: TorchBackend,
+    backend: Backend,
     texts: Sequence[str],
     selection: LayerSelection,
     options: RunOptions,

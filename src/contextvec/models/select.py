@@ -1,0 +1,126 @@
+"""Which backend runs a model: the one place `backend=` and `dtype=` are checked and `auto` is decided.
+
+`auto` picks, for this machine, what benchmarks/throughput.py measured fastest among the choices that meet the
+parity bar (docs/backends.md has the table):
+
+    device is a GPU                    -> torch, at the dtype asked for (int8 is CPU-only: an error)
+    dtype bfloat16 / float16           -> torch (ONNX Runtime's CPU kernels have no bf16 MatMul)
+    dtype float32 or int8, on the CPU  -> onnx (float32: same numbers, faster; int8: the measured recipe)
+
+Anything `auto` cannot do is a logged fallback to torch that says why (onnxruntime missing, export failed) when
+the numbers stay float32's, and an error when the caller asked for int8: numbers never change silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from contextvec.errors import ContextvecError, ModelLoadError, OptionError
+from contextvec.extras import require_extra
+from contextvec.models.backend import DType, TorchBackend
+from contextvec.models.contract import BACKENDS, PRECISIONS, Backend, BackendName, Precision
+from contextvec.options import check_choice
+
+logger = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def cpu_flags() -> frozenset[str]:
+    """The SIMD features that decide int8 and bf16 speed: avx2, avx512f, avx512_vnni, avx_vnni, avx512_bf16,
+    amx_tile, amx_int8, amx_bf16 (whichever /proc/cpuinfo lists; empty where it does not exist)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return frozenset()
+    return frozenset(
+        re.findall(r"\b(avx2|avx512f|avx512_vnni|avx_vnni|avx512_bf16|amx_tile|amx_int8|amx_bf16)\b", text)
+    )
+
+
+def has_int8_dot() -> bool:
+    """Whether the CPU has an int8 dot-product instruction (VNNI or AMX), without which int8 gains little."""
+    return bool(cpu_flags() & {"avx512_vnni", "avx_vnni", "amx_int8"})
+
+
+def load_backend(
+    model: str,
+    *,
+    backend: BackendName = "torch",
+    dtype: Precision = "float32",
+    device: str = "auto",
+    max_length: int | None = None,
+    fast_path: bool = True,
+) -> Backend:
+    """Load `model` on the backend asked for (see the module doc for `auto`)."""
+    check_choice("backend", backend, BACKENDS)
+    check_choice("dtype", dtype, PRECISIONS)
+    on_gpu = device.startswith("cuda") or (device == "auto" and _cuda_available())
+    auto = backend == "auto"
+    if auto:
+        backend = _auto(dtype, on_gpu)
+    if backend == "torch":
+        if dtype == "int8":
+            raise OptionError(
+                "dtype='int8' runs with backend='onnx' (or 'auto') on the CPU; torch runs float32, "
+                "bfloat16 and float16."
+            )
+        return TorchBackend.load(
+            model, device=device, dtype=_torch_dtype(dtype), max_length=max_length, fast_path=fast_path
+        )
+    if on_gpu and device != "auto":
+        raise OptionError(f"backend='onnx' runs on the CPU; device={device!r} needs backend='torch'.")
+    try:
+        return _onnx(model, dtype, max_length)
+    except ModelLoadError as exc:
+        if not auto or dtype != "float32":
+            raise
+        logger.warning("backend='auto' runs torch float32: the ONNX export failed (%s)", exc)
+        return TorchBackend.load(model, device="cpu", max_length=max_length, fast_path=fast_path)
+
+
+def _auto(dtype: Precision, on_gpu: bool) -> BackendName:
+    if on_gpu:
+        if dtype == "int8":
+            raise OptionError("dtype='int8' is CPU-only (ONNX Runtime); on a GPU use bfloat16 or float16.")
+        return "torch"
+    if dtype in ("bfloat16", "float16"):
+        return "torch"
+    try:
+        require_extra("onnx", "backend='auto'")
+    except ContextvecError as exc:
+        if dtype == "int8":
+            raise
+        logger.warning("backend='auto' runs torch: %s", exc)
+        return "torch"
+    if dtype == "int8" and not has_int8_dot():
+        logger.warning(
+            "backend='auto', dtype='int8': this CPU has no VNNI/AMX int8 dot product, so int8 gains little and "
+            "may saturate; running it anyway as asked (measure float32 with backend='onnx' too)."
+        )
+    return "onnx"
+
+
+def _onnx(model: str, dtype: Precision, max_length: int | None) -> Backend:
+    require_extra("onnx", "backend='onnx'")
+    from contextvec.models.onnx_backend import ONNX_PRECISIONS, OnnxBackend
+
+    if dtype not in ONNX_PRECISIONS:
+        raise OptionError(
+            f"dtype={dtype!r} is not available with backend='onnx' (choose float32 or int8); bfloat16 and "
+            "float16 run with backend='torch'."
+        )
+    source = TorchBackend.load(model, device="cpu", dtype="float32", max_length=max_length, fast_path=False)
+    return OnnxBackend(source, dtype, free_source=True)
+
+
+def _torch_dtype(dtype: Precision) -> DType:
+    return "float32" if dtype == "int8" else dtype
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
