@@ -200,3 +200,28 @@ def test_auto_falls_back_with_a_log_when_export_fails(
     assert chosen.name == "torch" and "the ONNX export failed" in caplog.text
     with pytest.raises(ModelLoadError, match="unsupported operator"):
         load_backend(model_dir, backend="onnx", device="cpu")  # asked for by name: an error, not a fallback
+
+
+def test_cli_embed_runs_onnx_and_refuses_torch_int8(cache: Path, model_dir: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from contextvec.cli.main import app
+
+    src = tmp_path / "in.txt"
+    src.write_text("We sat on the bank of the river.\n")
+    bad = CliRunner().invoke(app, ["embed", str(src), "--out", str(tmp_path / "a.jsonl"), "--model", model_dir,
+                                   "--backend", "torch", "--model-dtype", "int8"])  # fmt: skip
+    assert bad.exit_code != 0 and "backend='onnx'" in bad.output and not (tmp_path / "a.jsonl").exists()
+    good = CliRunner().invoke(app, ["embed", str(src), "--out", str(tmp_path / "b.jsonl"), "--model", model_dir,
+                                    "--backend", "onnx"])  # fmt: skip
+    assert good.exit_code == 0, good.output
+    assert (tmp_path / "b.jsonl").read_text().count("\n") == 9  # one row per word, "." included
+
+
+def test_server_settings_share_the_defaults() -> None:
+    from contextvec.models.contract import DEFAULT_BACKEND, DEFAULT_PRECISION
+    from contextvec.serve.settings import ServerSettings
+
+    s = ServerSettings()
+    assert (s.backend, s.dtype) == (DEFAULT_BACKEND, DEFAULT_PRECISION)
+    assert ServerSettings(backend="onnx", dtype="int8").dtype == "int8"
