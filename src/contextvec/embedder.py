@@ -50,8 +50,7 @@ class Embedder:
         backend: "torch", "onnx" (ONNX Runtime, CPU; the [onnx] extra) or "auto" (docs/backends.md).
         max_length: window size in tokens, special tokens included (default: the model's limit, at most 512).
         stride: tokens shared by neighbouring windows of a long text (default: half the window).
-        token_budget, max_batch_size: at most this many (padded) tokens / windows in one forward batch; the
-            defaults (4096, 32) were the fastest on a 2-core CPU (benchmarks/throughput.py).
+        token_budget, max_batch_size: (padded) tokens / windows per forward batch; (4096, 32) measured fastest.
         fast_path: use contextvec's fused forward for plain BERT encoders (minilm) when it matches transformers
             on a probe batch at load time; False always runs the transformers forward.
         correction: an anisotropy correction for token, word and span vectors (never sentence vectors): a .npz
@@ -135,7 +134,8 @@ class Embedder:
 
     def __repr__(self) -> str:
         i = self.info
-        return f"Embedder({i.model_id!r}, layers={i.num_layers}, dim={i.hidden_size}, window={i.max_length})"
+        b = f"backend={self.backend.name!r}, dtype={self.backend.precision!r}"
+        return f"Embedder({i.model_id!r}, {b}, layers={i.num_layers}, dim={i.hidden_size}, window={i.max_length})"
 
     def _run(
         self,
