@@ -27,8 +27,8 @@ def backends_section(path: Path) -> str:
     lines = [
         f"### {r['model']}, backends — `{r['command']}`",
         "",
-        f"{r['sentences']} Lee sentences, {r['tokens']} subword tokens, {r['words']} words; {r['runs']} timed passes "
-        f"per method and mode; {r['machine']['cpu_count']} cores, CPU flags {', '.join(r['machine']['cpu_flags'])}; "
+        f"{r['sentences']} Lee sentences, {r['tokens']} subword tokens, {r['words']} words; timed passes per method: "
+        f"{r['runs']}; {r['machine']['cpu_count']} cores, CPU flags {', '.join(r['machine']['cpu_flags'])}; "
         f"best kernel rates here (2048² product, GOP/s): "
         + ", ".join(f"{k} {v:.0f}" for k, v in best.items())
         + f"; model forward {r['model_flops_per_token'] / 1e6:.1f} MFLOP per token.",

@@ -93,6 +93,8 @@ def counts(model: str, sentences: list[str]) -> tuple[int, int]:
     from contextvec.text import make_documents
 
     tok = Tokenizer.from_file(str(Path(resolve_model(model).path) / "tokenizer.json"))
+    tok.no_padding()  # a sentence-transformers tokenizer.json pads to 128: count real tokens only
+    tok.no_truncation()
     tokens = sum(len(e.ids) for e in tok.encode_batch(sentences, add_special_tokens=False))
     return tokens, sum(len(d.words) for d in make_documents(sentences))
 
