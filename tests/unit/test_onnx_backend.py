@@ -195,8 +195,8 @@ def test_auto_falls_back_with_a_log_when_export_fails(
 
     monkeypatch.setattr(onnx_export, "export_all_states", crash)
     monkeypatch.setattr(onnx_export, "weights_fingerprint", lambda model: "never-built")
-    with caplog.at_level(logging.WARNING):
-        chosen = load_backend(model_dir, backend="auto", device="cpu")
+    with caplog.at_level(logging.WARNING):  # without the fused BERT path, auto would pick onnx for float32
+        chosen = load_backend(model_dir, backend="auto", device="cpu", fast_path=False)
     assert chosen.name == "torch" and "the ONNX export failed" in caplog.text
     with pytest.raises(ModelLoadError, match="unsupported operator"):
         load_backend(model_dir, backend="onnx", device="cpu")  # asked for by name: an error, not a fallback
@@ -225,3 +225,13 @@ def test_server_settings_share_the_defaults() -> None:
     s = ServerSettings()
     assert (s.backend, s.dtype) == (DEFAULT_BACKEND, DEFAULT_PRECISION)
     assert ServerSettings(backend="onnx", dtype="int8").dtype == "int8"
+
+
+def test_auto_follows_the_measured_table(cache: Path, model_dir: str, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO):
+        fused = load_backend(model_dir, backend="auto", device="cpu")  # plain BERT: the fused torch forward
+    assert (fused.name, fused.precision) == ("torch", "float32") and "measured faster" in caplog.text
+    assert load_backend(model_dir, backend="auto", device="cpu", fast_path=False).name == "onnx"
+    int8 = load_backend(model_dir, backend="auto", dtype="int8", device="cpu")
+    assert (int8.name, int8.precision) == ("onnx", "int8")
+    assert load_backend(model_dir, backend="auto", dtype="bfloat16", device="cpu").name == "torch"

@@ -5,7 +5,9 @@ parity bar (docs/backends.md has the table):
 
     device is a GPU                    -> torch, at the dtype asked for (int8 is CPU-only: an error)
     dtype bfloat16 / float16           -> torch (ONNX Runtime's CPU kernels have no bf16 MatMul)
-    dtype float32 or int8, on the CPU  -> onnx (float32: same numbers, faster; int8: the measured recipe)
+    dtype float32, on the CPU          -> torch when its fused BERT forward applies (minilm: measured faster
+                                          than ONNX Runtime float32), else onnx (same numbers)
+    dtype int8, on the CPU             -> onnx (the measured int8 recipe)
 
 Anything `auto` cannot do is a logged fallback to torch that says why (onnxruntime missing, export failed) when
 the numbers stay float32's, and an error when the caller asked for int8: numbers never change silently.
@@ -72,8 +74,14 @@ def load_backend(
         )
     if on_gpu and device != "auto":
         raise OptionError(f"backend='onnx' runs on the CPU; device={device!r} needs backend='torch'.")
+    source = None
+    if auto and dtype == "float32":  # measured: the fused torch BERT path beats ONNX Runtime float32 here
+        source = TorchBackend.load(model, device="cpu", max_length=max_length, fast_path=fast_path)
+        if source.fast is not None:
+            logger.info("backend='auto' runs torch: its fused BERT forward measured faster than ONNX Runtime float32")
+            return source
     try:
-        return _onnx(model, dtype, max_length)
+        return _onnx(model, dtype, max_length, source)
     except ModelLoadError as exc:
         if not auto or dtype != "float32":
             raise
@@ -103,7 +111,7 @@ def _auto(dtype: Precision, on_gpu: bool) -> BackendName:
     return "onnx"
 
 
-def _onnx(model: str, dtype: Precision, max_length: int | None) -> Backend:
+def _onnx(model: str, dtype: Precision, max_length: int | None, source: TorchBackend | None = None) -> Backend:
     require_extra("onnx", "backend='onnx'")
     from contextvec.models.onnx_backend import ONNX_PRECISIONS, OnnxBackend
 
@@ -112,7 +120,8 @@ def _onnx(model: str, dtype: Precision, max_length: int | None) -> Backend:
             f"dtype={dtype!r} is not available with backend='onnx' (choose float32 or int8); bfloat16 and "
             "float16 run with backend='torch'."
         )
-    source = TorchBackend.load(model, device="cpu", dtype="float32", max_length=max_length, fast_path=False)
+    if source is None:
+        source = TorchBackend.load(model, device="cpu", dtype="float32", max_length=max_length, fast_path=False)
     return OnnxBackend(source, dtype, free_source=True)
 
 
