@@ -5,12 +5,12 @@ parity bar (docs/backends.md has the table):
 
     device is a GPU                    -> torch, at the dtype asked for (int8 is CPU-only: an error)
     dtype bfloat16 / float16           -> torch (ONNX Runtime's CPU kernels have no bf16 MatMul)
-    dtype float32, on the CPU          -> torch when its fused BERT forward applies (minilm: measured faster
-                                          than ONNX Runtime float32), else onnx (same numbers)
+    dtype float32, on the CPU          -> torch (measured faster than ONNX Runtime float32 for minilm and mpnet
+                                          on an AVX-512 CPU: 1.11-1.13x minilm, 1.13-1.21x mpnet)
     dtype int8, on the CPU             -> onnx (the measured int8 recipe)
 
-Anything `auto` cannot do is a logged fallback to torch that says why (onnxruntime missing, export failed) when
-the numbers stay float32's, and an error when the caller asked for int8: numbers never change silently.
+`auto` never changes the precision asked for: int8 without onnxruntime, or on a GPU, is an error, never a
+silent float32. `backend="onnx"` asked for by name never falls back either (missing extra, failed export: errors).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from contextvec.errors import ContextvecError, ModelLoadError, OptionError
+from contextvec.errors import OptionError
 from contextvec.extras import require_extra
 from contextvec.models.backend import DType, TorchBackend
 from contextvec.models.contract import BACKENDS, PRECISIONS, Backend, BackendName, Precision
@@ -60,8 +60,7 @@ def load_backend(
     check_choice("backend", backend, BACKENDS)
     check_choice("dtype", dtype, PRECISIONS)
     on_gpu = device.startswith("cuda") or (device == "auto" and _cuda_available())
-    auto = backend == "auto"
-    if auto:
+    if backend == "auto":
         backend = _auto(dtype, on_gpu)
     if backend == "torch":
         if dtype == "int8":
@@ -74,19 +73,7 @@ def load_backend(
         )
     if on_gpu and device != "auto":
         raise OptionError(f"backend='onnx' runs on the CPU; device={device!r} needs backend='torch'.")
-    source = None
-    if auto and dtype == "float32":  # measured: the fused torch BERT path beats ONNX Runtime float32 here
-        source = TorchBackend.load(model, device="cpu", max_length=max_length, fast_path=fast_path)
-        if source.fast is not None:
-            logger.info("backend='auto' runs torch: its fused BERT forward measured faster than ONNX Runtime float32")
-            return source
-    try:
-        return _onnx(model, dtype, max_length, source)
-    except ModelLoadError as exc:
-        if not auto or dtype != "float32":
-            raise
-        logger.warning("backend='auto' runs torch float32: the ONNX export failed (%s)", exc)
-        return TorchBackend.load(model, device="cpu", max_length=max_length, fast_path=fast_path)
+    return _onnx(model, dtype, max_length)
 
 
 def _auto(dtype: Precision, on_gpu: bool) -> BackendName:
@@ -94,15 +81,11 @@ def _auto(dtype: Precision, on_gpu: bool) -> BackendName:
         if dtype == "int8":
             raise OptionError("dtype='int8' is CPU-only (ONNX Runtime); on a GPU use bfloat16 or float16.")
         return "torch"
-    if dtype in ("bfloat16", "float16"):
+    if dtype in ("bfloat16", "float16", "float32"):
+        if dtype == "float32":
+            logger.info("backend='auto' runs torch: measured faster than ONNX Runtime float32 (docs/backends.md)")
         return "torch"
-    try:
-        require_extra("onnx", "backend='auto'")
-    except ContextvecError as exc:
-        if dtype == "int8":
-            raise
-        logger.warning("backend='auto' runs torch: %s", exc)
-        return "torch"
+    require_extra("onnx", "backend='auto' with dtype='int8'")  # no fallback: it would change the numbers
     if dtype == "int8" and not has_int8_dot():
         logger.warning(
             "backend='auto', dtype='int8': this CPU has no VNNI/AMX int8 dot product, so int8 gains little and "
@@ -111,7 +94,7 @@ def _auto(dtype: Precision, on_gpu: bool) -> BackendName:
     return "onnx"
 
 
-def _onnx(model: str, dtype: Precision, max_length: int | None, source: TorchBackend | None = None) -> Backend:
+def _onnx(model: str, dtype: Precision, max_length: int | None) -> Backend:
     require_extra("onnx", "backend='onnx'")
     from contextvec.models.onnx_backend import ONNX_PRECISIONS, OnnxBackend
 
@@ -120,8 +103,7 @@ def _onnx(model: str, dtype: Precision, max_length: int | None, source: TorchBac
             f"dtype={dtype!r} is not available with backend='onnx' (choose float32 or int8); bfloat16 and "
             "float16 run with backend='torch'."
         )
-    if source is None:
-        source = TorchBackend.load(model, device="cpu", dtype="float32", max_length=max_length, fast_path=False)
+    source = TorchBackend.load(model, device="cpu", dtype="float32", max_length=max_length, fast_path=False)
     return OnnxBackend(source, dtype, free_source=True)
 
 
