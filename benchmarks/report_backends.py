@@ -24,11 +24,12 @@ def backends_section(path: Path) -> str:
     r = json.loads(path.read_text())
     sep, alt = r.get("separate", {}), r.get("alternate", {})
     best = r["kernel_gops"]["best"]
+    runs = r["runs"] if not isinstance(r["runs"], dict) else ", ".join(f"{v} {k}" for k, v in r["runs"].items())
     lines = [
         f"### {r['model']}, backends — `{r['command']}`",
         "",
         f"{r['sentences']} Lee sentences, {r['tokens']} subword tokens, {r['words']} words; timed passes per method: "
-        f"{r['runs']}; {r['machine']['cpu_count']} cores, CPU flags {', '.join(r['machine']['cpu_flags'])}; "
+        f"{runs}; {r['machine']['cpu_count']} cores, CPU flags {', '.join(r['machine']['cpu_flags'])}; "
         f"best kernel rates here (2048² product, GOP/s): "
         + ", ".join(f"{k} {v:.0f}" for k, v in best.items())
         + f"; model forward {r['model_flops_per_token'] / 1e6:.1f} MFLOP per token.",

@@ -48,6 +48,9 @@ class OnnxBackend:
         self.tokenizer = source.tokenizer
         self.precision = precision
         self.folder = onnx_entry(source.model, source.info.model_id, precision)
+        if free_source:  # drop torch's copy of the weights before the session loads its own (lower peak memory)
+            del source.model, source.fast
+            gc.collect()
         self.session = _session(self.folder / MODEL_FILE, threads)
         self.output_names = [o.name for o in self.session.get_outputs()]
         if len(self.output_names) != self.info.num_layers + 1:
@@ -55,9 +58,6 @@ class OnnxBackend:
                 f"ONNX graph in {self.folder} has {len(self.output_names)} outputs, expected "
                 f"{self.info.num_layers + 1} hidden states; delete the folder and run again."
             )
-        if free_source:  # the weights live in the session now; drop torch's copy (an Embedder owns its backend)
-            del source.model, source.fast
-            gc.collect()
 
     def tokenize(self, texts: Sequence[str]) -> list[Encoded]:
         return TorchBackend.tokenize(self, texts)  # type: ignore[arg-type]  # the same tokenizer, the same code
