@@ -5,8 +5,8 @@ parity bar (docs/backends.md has the table):
 
     device is a GPU                    -> torch, at the dtype asked for (int8 is CPU-only: an error)
     dtype bfloat16 / float16           -> torch (ONNX Runtime's CPU kernels have no bf16 MatMul)
-    dtype float32, on the CPU          -> torch (measured faster than ONNX Runtime float32 for minilm and mpnet
-                                          on an AVX-512 CPU: 1.11-1.13x minilm, 1.13-1.21x mpnet)
+    dtype float32, on the CPU          -> torch (ONNX Runtime float32 was not faster on an AVX-512 CPU:
+                                          mpnet 0.83-0.88x torch, minilm 0.90-1.11x, i.e. noise)
     dtype int8, on the CPU             -> onnx (the measured int8 recipe)
 
 `auto` never changes the precision asked for: int8 without onnxruntime, or on a GPU, is an error, never a
@@ -83,7 +83,7 @@ def _auto(dtype: Precision, on_gpu: bool) -> BackendName:
         return "torch"
     if dtype in ("bfloat16", "float16", "float32"):
         if dtype == "float32":
-            logger.info("backend='auto' runs torch: measured faster than ONNX Runtime float32 (docs/backends.md)")
+            logger.info("backend='auto' runs torch: ONNX Runtime float32 measured no faster (docs/backends.md)")
         return "torch"
     require_extra("onnx", "backend='auto' with dtype='int8'")  # no fallback: it would change the numbers
     if dtype == "int8" and not has_int8_dot():
