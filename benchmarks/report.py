@@ -172,9 +172,16 @@ def _plots() -> None:
 
 
 def main() -> None:
-    sections = [_throughput_section(p) for p in sorted(RESULTS.glob("throughput-*.json"))]
+    from report_backends import backends_section
+
+    plain = [p for p in sorted(RESULTS.glob("throughput-*.json")) if not p.name.endswith("-backends.json")]
+    sections = [_throughput_section(p) for p in plain]
+    backends = [backends_section(p) for p in sorted(RESULTS.glob("throughput-*-backends.json"))]
     template = (ROOT / "benchmarks" / "BENCHMARKS.template.md").read_text()
     text = template.replace("@@THROUGHPUT@@", "\n\n".join(sections)).replace("@@SERVE@@", _serve_section())
+    text = text.replace("@@BACKENDS@@", "\n\n".join(backends))
+    notes = RESULTS / "backends-notes.md"  # the reading of the backends numbers, written with the run
+    text = text.replace("@@BACKENDS_NOTES@@", notes.read_text().strip() if notes.exists() else "")
     index = RESULTS / "index.md"  # rendered by `benchmarks/index.py --part report`
     text = text.replace("@@INDEX@@", index.read_text().strip() if index.exists() else "")
     (ROOT / "BENCHMARKS.md").write_text(text)

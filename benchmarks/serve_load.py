@@ -69,7 +69,14 @@ def parse(out: str) -> dict[str, float]:
     }
 
 
-def run_mode(model: str, batching: bool, levels: list[int], duration: int, script: Path) -> list[dict[str, object]]:
+def run_mode(
+    model: str,
+    batching: bool,
+    levels: list[int],
+    duration: int,
+    script: Path,
+    engine: tuple[str, str] = ("torch", "float32"),
+) -> list[dict[str, object]]:
     port = free_port()
     cmd = [
         sys.executable,
@@ -83,6 +90,10 @@ def run_mode(model: str, batching: bool, levels: list[int], duration: int, scrip
         "--device",
         "cpu",
         "--batching" if batching else "--no-batching",
+        "--backend",
+        engine[0],
+        "--dtype",
+        engine[1],
     ]
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
@@ -107,7 +118,7 @@ def run_mode(model: str, batching: bool, levels: list[int], duration: int, scrip
                 text=True,
                 check=True,
             ).stdout
-            row = {"batching": batching, "connections": c, **parse(out)}
+            row = {"batching": batching, "backend": engine[0], "dtype": engine[1], "connections": c, **parse(out)}
             print(json.dumps(row), flush=True)
             rows.append(row)
         return rows
@@ -121,7 +132,10 @@ def main() -> None:
     ap.add_argument("--model", default="minilm")
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", default="1,8,32,64")
+    ap.add_argument("--backends", help="e.g. torch/float32,onnx/int8: batching servers of each, interleaved")
     args = ap.parse_args()
+    if args.backends:
+        return compare_backends(args)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
     levels = [int(c) for c in args.connections.split(",")]
@@ -143,6 +157,21 @@ def main() -> None:
     print(json.dumps(summary["speedup"]))
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "serve_load.json").write_text(json.dumps(summary, indent=2))
+
+
+def compare_backends(args: argparse.Namespace) -> None:
+    """`contextvec serve --backend B --dtype D` with batching, for each B/D, rounds interleaved."""
+    levels = [int(c) for c in args.connections.split(",")]
+    engines = [tuple(e.split("/")) for e in args.backends.split(",")]
+    rows: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "post.lua"
+        script.write_text(lua_script(load_sentences(300), args.model))
+        for engine in engines:
+            rows += run_mode(args.model, True, levels, args.duration, script, engine)  # type: ignore[arg-type]
+    summary = {"command": "python benchmarks/serve_load.py " + " ".join(sys.argv[1:]), "model": args.model,
+               "duration_s": args.duration, "cpu_count": os.cpu_count(), "rows": rows}  # fmt: skip
+    (HERE / "results" / f"serve_load-backends-{args.model}.json").write_text(json.dumps(summary, indent=2))
 
 
 if __name__ == "__main__":

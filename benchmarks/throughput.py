@@ -1,14 +1,20 @@
 """Word-level throughput on real English (the Lee news corpus shipped in gensim), against the peers a user would
 otherwise pick, all in one run on this machine:
 
-  loop  : the tutorial loop — one sentence at a time through transformers (subword vectors only)
-  st    : sentence-transformers encode(output_value="token_embeddings") (subword vectors only)
-  ours  : contextvec Embedder.embed_words (subword vectors aligned and pooled into word vectors)
+  loop      : the tutorial loop — one sentence at a time through transformers (subword vectors only)
+  st        : sentence-transformers encode(output_value="token_embeddings") (subword vectors only)
+  ours      : contextvec Embedder.embed_words, torch backend (subword vectors aligned and pooled into words)
+  onnx      : the same, backend="onnx" (ONNX Runtime float32)
+  onnx-int8 : the same, backend="onnx", dtype="int8"
 
-Each method runs in its own process (so peak memory is its own): one warm-up pass, then --runs timed passes;
-we report the median. Also: the share of the machine's fp32 matmul rate the forward pass reaches.
+Two timings, both reported: `separate` (each method in its own process, which loads only that method's model,
+so peak memory is its own; rounds interleaved) and `alternate` (one process holds every method and alternates
+passes, so each pass sees the same machine state). One warm-up pass each, medians reported. Also: the share of
+the best kernel matmul rate here (torch, ONNX Runtime MLAS fp32 / int8; benchmarks/kernel_rates.py), model size
+on disk, peak RSS, and the word vectors' parity with torch float32.
 
-    python benchmarks/throughput.py --model minilm --sentences 800 --runs 3
+    python benchmarks/throughput.py --model minilm --methods st,ours,onnx,onnx-int8
+    python benchmarks/throughput.py --device cuda --dtype bfloat16 --methods ours   # tokens/s and MFU on a GPU
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
@@ -37,87 +44,86 @@ def load_sentences(n: int) -> list[str]:
     return sentences[:n]
 
 
-def run_method(method: str, model: str, n: int, runs: int, token_budget: int, dtype: str) -> dict[str, object]:
+OURS = {"ours": ("torch", None), "onnx": ("onnx", None), "onnx-int8": ("onnx", "int8")}
+
+
+def prepare(method: str, model: str, sentences: list[str], token_budget: int, dtype: str, device: str) -> Any:
+    """A zero-argument function running one pass of `method`, and what it is: (once, facts)."""
     import torch
 
     from contextvec import Embedder
-    from contextvec.text import make_documents
+    from contextvec.models.registry import resolve_model
 
-    sentences = load_sentences(n)
-    emb = Embedder(model, device="cpu", token_budget=token_budget, dtype=dtype)  # type: ignore[arg-type]
+    path = resolve_model(model).path
+    if method in OURS:
+        backend, forced = OURS[method]
+        emb = Embedder(model, device=device, token_budget=token_budget, dtype=forced or dtype, backend=backend)  # type: ignore[arg-type]
+        size = getattr(emb.backend, "size_on_disk", None) or sum(
+            f.stat().st_size for f in Path(path).glob("*.safetensors")
+        )
+        return (lambda: emb.embed_words(sentences, layers=-1)), {"size_on_disk_mb": size / 1e6, "embedder": emb}
     torch_dtype = getattr(torch, dtype)
-    path = str(emb.backend.model.name_or_path)
-    n_tokens = sum(len(e.ids) for e in emb.backend.tokenize(sentences))
-    n_words = sum(len(d.words) for d in make_documents(sentences))
-    if method == "ours":
-
-        def once() -> None:
-            emb.embed_words(sentences, layers=-1)
-
-    elif method == "loop":
+    size = sum(f.stat().st_size for f in Path(path).glob("*.safetensors")) / 1e6
+    if method == "loop":
         from transformers import AutoModel, AutoTokenizer
 
         tok = AutoTokenizer.from_pretrained(path)
-        model_ = AutoModel.from_pretrained(path, dtype=torch_dtype).eval()
+        model_ = AutoModel.from_pretrained(path, dtype=torch_dtype).eval().to(device)
 
-        def once() -> None:
+        def loop() -> None:
             with torch.no_grad():
                 for s in sentences:
-                    inputs = tok(s, return_tensors="pt")
-                    model_(**inputs).last_hidden_state[0].float().numpy()
+                    inputs = tok(s, return_tensors="pt").to(device)
+                    model_(**inputs).last_hidden_state[0].float().cpu().numpy()
 
-    elif method == "st":
+        return loop, {"size_on_disk_mb": size}
+    if method == "st":
         from sentence_transformers import SentenceTransformer
 
-        st = SentenceTransformer(path, device="cpu", model_kwargs={"dtype": torch_dtype})
+        st = SentenceTransformer(path, device=device, model_kwargs={"dtype": torch_dtype})
+        return (lambda: st.encode(sentences, output_value="token_embeddings", batch_size=32)), {"size_on_disk_mb": size}
+    raise SystemExit(f"unknown method {method}")
 
-        def once() -> None:
-            st.encode(sentences, output_value="token_embeddings", batch_size=32)
 
-    else:
-        raise SystemExit(f"unknown method {method}")
+def counts(model: str, sentences: list[str]) -> tuple[int, int]:
+    """(subword tokens, words) of the sentences, from the model's tokenizer alone (no model loaded)."""
+    from tokenizers import Tokenizer
+
+    from contextvec.models.registry import resolve_model
+    from contextvec.text import make_documents
+
+    tok = Tokenizer.from_file(str(Path(resolve_model(model).path) / "tokenizer.json"))
+    tok.no_padding()  # a sentence-transformers tokenizer.json pads to 128: count real tokens only
+    tok.no_truncation()
+    tokens = sum(len(e.ids) for e in tok.encode_batch(sentences, add_special_tokens=False))
+    return tokens, sum(len(d.words) for d in make_documents(sentences))
+
+
+def run_method(
+    method: str, model: str, n: int, runs: int, token_budget: int, dtype: str, device: str
+) -> dict[str, object]:
+    """One method in this process (the `separate` timing)."""
+    import torch
+
+    sentences = load_sentences(n)
+    once, facts = prepare(method, model, sentences, token_budget, dtype, device)
+    facts.pop("embedder", None)
     once()  # warm-up
-    gflops = matmul_gflops(dtype)  # this process, this moment: the rate the forward is compared with
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
         once()
         times.append(time.perf_counter() - t0)
-    med = statistics.median(times)
-    agreement = {}
-    if method == "ours" and dtype != "float32":  # what the faster dtype costs in accuracy, on the same sentences
-        import numpy as np
-
-        low = emb.embed_words(sentences, layers=-1).vectors
-        ref = Embedder(model, device="cpu", token_budget=token_budget).embed_words(sentences, layers=-1).vectors
-        cos = (low * ref).sum(1) / (np.linalg.norm(low, axis=1) * np.linalg.norm(ref, axis=1))
-        agreement = {"cosine_to_float32_min": float(cos.min()), "cosine_to_float32_mean": float(cos.mean())}
+    n_tokens, n_words = counts(model, sentences)
     return {
-        **agreement,
+        **facts,
         "method": method,
         "times_s": times,
-        "median_s": med,
         "tokens": n_tokens,
         "words": n_words,
-        "tokens_per_s": n_tokens / med,
-        "words_per_s": n_words / med,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "threads": torch.get_num_threads(),
-        "matmul_gflops": gflops,
     }
-
-
-def matmul_gflops(dtype: str, size: int = 2048, reps: int = 10) -> float:
-    import torch
-
-    a, b = torch.randn(size, size, dtype=getattr(torch, dtype)), torch.randn(size, size, dtype=getattr(torch, dtype))
-    torch.mm(a, b)
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        torch.mm(a, b)
-        times.append(time.perf_counter() - t0)
-    return 2 * size**3 / statistics.median(times) / 1e9
 
 
 def flops_per_token(model: str, n: int) -> float:
@@ -125,7 +131,7 @@ def flops_per_token(model: str, n: int) -> float:
     from contextvec import Embedder
 
     emb = Embedder(model, device="cpu")
-    m = emb.backend.model
+    m = emb.backend.model  # type: ignore[attr-defined]
     emb_params = sum(p.numel() for name, p in m.named_parameters() if "embeddings" in name or "embed_tokens" in name)
     dense = sum(p.numel() for p in m.parameters()) - emb_params
     lengths = [len(e.ids) + 2 for e in emb.backend.tokenize(load_sentences(n))]
@@ -133,81 +139,129 @@ def flops_per_token(model: str, n: int) -> float:
     return 2 * dense + 4 * emb.info.num_layers * emb.info.hidden_size * mean_t
 
 
-def main() -> None:
+GPU_PEAK_TFLOPS = {  # dense peak per dtype (vendor data sheets), for MFU
+    "H100": {"bfloat16": 989.0, "float16": 989.0, "float32": 67.0},
+    "H200": {"bfloat16": 989.0, "float16": 989.0, "float32": 67.0},
+    "A100": {"bfloat16": 312.0, "float16": 312.0, "float32": 19.5},
+    "L4": {"bfloat16": 121.0, "float16": 121.0, "float32": 30.3},
+}
+
+
+def alternate(args: argparse.Namespace, methods: list[str]) -> dict[str, Any]:
+    """Every method in this one process, passes alternated (rotating the order each round)."""
+    import numpy as np
+
+    sentences = load_sentences(args.sentences)
+    prepared = {m: prepare(m, args.model, sentences, args.token_budget, args.dtype, args.device) for m in methods}
+    for once, _ in prepared.values():
+        once()  # warm-up
+    times: dict[str, list[float]] = {m: [] for m in methods}
+    for r in range(args.rounds * args.runs):
+        for m in methods[r % len(methods) :] + methods[: r % len(methods)]:
+            t0 = time.perf_counter()
+            prepared[m][0]()
+            times[m].append(time.perf_counter() - t0)
+    out: dict[str, Any] = {m: {"times_s": t, "median_s": statistics.median(t)} for m, t in times.items()}
+    if "ours" in prepared:  # parity with torch float32 word vectors on these sentences: top layer and the recipe
+        ref = prepared["ours"][1]["embedder"]
+        for m in (m for m in methods if m in OURS and m != "ours"):
+            emb = prepared[m][1]["embedder"]
+            for name, layers in (("top", -1), ("recipe", None)):
+                a = emb.embed_words(sentences, layers=layers).vectors
+                b = ref.embed_words(sentences, layers=layers).vectors
+                cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+                out[m][f"parity_{name}"] = {
+                    "cos_min": float(cos.min()),
+                    "cos_mean": float(cos.mean()),
+                    "max_abs": float(np.abs(a - b).max()),
+                }
+    return out
+
+
+def separate(args: argparse.Namespace, methods: list[str]) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for _ in range(args.rounds):  # interleaved, so a slow spell of the machine hits every method alike
+        for method in methods:
+            cmd = [sys.executable, __file__, "--only", method, "--model", args.model,
+                   "--sentences", str(args.sentences), "--runs", str(args.runs),
+                   "--token-budget", str(args.token_budget), "--dtype", args.dtype,
+                   "--device", args.device]  # fmt: skip
+            one = json.loads(
+                subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+            )
+            if method in results:
+                one["times_s"] = results[method]["times_s"] + one["times_s"]
+                one["peak_rss_mb"] = max(results[method]["peak_rss_mb"], one["peak_rss_mb"])
+            results[method] = one
+    for m in results.values():
+        m["median_s"] = statistics.median(m["times_s"])
+    return results
+
+
+def main() -> None:  # long: argument parsing, two timing modes and the summary in one readable place
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="minilm")
     ap.add_argument("--sentences", type=int, default=800)
-    ap.add_argument("--runs", type=int, default=3, help="timed runs per process")
-    ap.add_argument("--rounds", type=int, default=3, help="rounds of (loop, st, ours), interleaved against drift")
+    ap.add_argument("--runs", type=int, default=3, help="timed runs per process (per round when alternating)")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds over the methods, interleaved against drift")
     ap.add_argument("--token-budget", type=int, default=4096)
-    ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
-    ap.add_argument("--methods", default="loop,st,ours")
+    ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
+    ap.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
+    ap.add_argument("--methods", default="st,ours,onnx,onnx-int8")
+    ap.add_argument("--mode", default="both", choices=["both", "separate", "alternate"])
     ap.add_argument("--only", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.only:
-        print(json.dumps(run_method(args.only, args.model, args.sentences, args.runs, args.token_budget, args.dtype)))
+        one = run_method(args.only, args.model, args.sentences, args.runs, args.token_budget, args.dtype, args.device)
+        print(json.dumps(one))
         return
-    results: dict[str, dict[str, object]] = {}
+    from kernel_rates import cpu_flags, kernel_rates
+
     methods = args.methods.split(",")
-    for _ in range(args.rounds):  # interleaved, so a slow spell of the machine hits every method alike
-        for method in methods:
-            cmd = [
-                sys.executable,
-                __file__,
-                "--only",
-                method,
-                "--model",
-                args.model,
-                "--sentences",
-                str(args.sentences),
-                "--runs",
-                str(args.runs),
-                "--token-budget",
-                str(args.token_budget),
-                "--dtype",
-                args.dtype,
-            ]
-            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
-            one = json.loads(out)
-            one["matmul_gflops"] = [one["matmul_gflops"]]
-            if method in results:
-                one["times_s"] = results[method]["times_s"] + one["times_s"]  # type: ignore[operator]
-                one["matmul_gflops"] = results[method]["matmul_gflops"] + one["matmul_gflops"]  # type: ignore[operator]
-                one["peak_rss_mb"] = max(results[method]["peak_rss_mb"], one["peak_rss_mb"])  # type: ignore[type-var]
-            results[method] = one
-    for method, m in results.items():
-        med = statistics.median(m["times_s"])  # type: ignore[arg-type]
-        m.update(median_s=med, tokens_per_s=m["tokens"] / med, words_per_s=m["words"] / med)  # type: ignore[operator]
-        print(f"{method:5s} {m['tokens_per_s']:9.0f} tokens/s  median {med:.2f} s  peak {m['peak_rss_mb']:.0f} MB")
+    rates_before = kernel_rates() if args.device == "cpu" else {}
+    timings = {}
+    if args.mode in ("both", "separate"):
+        timings["separate"] = separate(args, methods)
+    if args.mode in ("both", "alternate"):
+        timings["alternate"] = alternate(args, methods)
+    rates_after = kernel_rates() if args.device == "cpu" else {}
+    rates = {k: max(rates_before[k], rates_after[k]) for k in rates_before}
+    n_tokens, n_words = counts(args.model, load_sentences(args.sentences))
     fpt = flops_per_token(args.model, args.sentences)
-    gflops = statistics.median(g for m in results.values() for g in m["matmul_gflops"])  # type: ignore[attr-defined]
-    summary = {
+    summary: dict[str, Any] = {
         "command": "python benchmarks/throughput.py " + " ".join(sys.argv[1:]),
-        "model": args.model,
-        "sentences": args.sentences,
-        "runs": args.runs * args.rounds,
-        "token_budget": args.token_budget,
-        "dtype": args.dtype,
-        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-        "matmul_gflops": gflops,
+        "model": args.model, "sentences": args.sentences, "tokens": n_tokens, "words": n_words,
+        "runs": args.runs * args.rounds, "token_budget": args.token_budget, "dtype": args.dtype, "device": args.device,
+        "machine": {"cpu_count": os.cpu_count(), "cpu_flags": cpu_flags(), "platform": platform.platform(),
+                    "python": platform.python_version()},
+        "kernel_gops": {"before": rates_before, "after": rates_after, "best": rates},
         "model_flops_per_token": fpt,
-        "results": results,
-    }
-    if "ours" in results:
-        ours = results["ours"]["tokens_per_s"]
-        summary["ratios"] = {f"ours_vs_{k}": ours / v["tokens_per_s"] for k, v in results.items() if k != "ours"}
-        summary["share_of_matmul_peak"] = {
-            k: v["tokens_per_s"] * fpt / (statistics.median(v["matmul_gflops"]) * 1e9)  # type: ignore[arg-type]
-            for k, v in results.items()
-        }
-    out = HERE / "results" / f"throughput-{args.model}-{args.dtype}.json"
+    }  # fmt: skip
+    gpu_peak = None
+    if args.device.startswith("cuda"):
+        import torch
+
+        name = torch.cuda.get_device_name(args.device)
+        summary["gpu"] = name
+        gpu_peak = next((v[args.dtype] for k, v in GPU_PEAK_TFLOPS.items() if k in name), None)
+    for mode, results in timings.items():
+        for m, r in results.items():
+            r.update(tokens_per_s=n_tokens / r["median_s"], words_per_s=n_words / r["median_s"])
+            if rates:
+                best = max(v for k, v in rates.items() if ("int8" in k) == m.endswith("int8"))
+                r["share_of_best_kernel_rate"] = r["tokens_per_s"] * fpt / (best * 1e9)
+            if gpu_peak:
+                r["mfu"] = r["tokens_per_s"] * fpt / (gpu_peak * 1e12)
+            print(f"{mode:9s} {m:9s} {r['tokens_per_s']:9.0f} tokens/s  median {r['median_s']:.2f} s")
+        summary[mode] = results
+        summary[f"ratios_{mode}"] = {
+            f"{a}_vs_{b}": results[b]["median_s"] / results[a]["median_s"]
+            for a in results if a in OURS for b in results if b != a
+        }  # fmt: skip
+    out = HERE / "results" / f"throughput-{args.model}-{args.device.split(':')[0]}-{args.dtype}-backends.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(summary, indent=2))
-    print(
-        json.dumps(
-            {k: summary[k] for k in ("ratios", "share_of_matmul_peak", "matmul_gflops") if k in summary}, indent=2
-        )
-    )
+    print(json.dumps({k: v for k, v in summary.items() if k.startswith("ratios")}, indent=2))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,7 @@
 """The public entry point: `Embedder` — contextual vectors per token, word, span and sentence.
 
-Every level runs the same spine: text -> words and tokens with offsets -> windows -> forward -> pooled layers
--> merged windows -> subword / sentence pooling -> results with provenance. `Embedder` satisfies
-`contextvec.protocol.EmbedderProtocol`, like every other embedder contextvec has.
+Every level runs one spine: text -> words, tokens, offsets -> windows -> forward -> pooled layers -> merged
+windows -> subword / sentence pooling -> results with provenance. It satisfies `protocol.EmbedderProtocol`.
 """
 
 from __future__ import annotations
@@ -15,8 +14,8 @@ from contextvec.collect import collect_sentences, collect_spans, collect_tokens,
 from contextvec.correction import CorrectionArg, resolve_correction
 from contextvec.engine import DocVectors, run_documents, run_options
 from contextvec.errors import OptionError
-from contextvec.models.backend import DType, ModelInfo
-from contextvec.models.contract import Backend, load_backend
+from contextvec.models.backend import ModelInfo
+from contextvec.models.contract import DEFAULT_BACKEND, DEFAULT_PRECISION, Backend, BackendName, Precision
 from contextvec.models.recipes import TOP_LAYER, default_layers
 from contextvec.models.registry import DEFAULT_MODEL
 from contextvec.options import (
@@ -44,16 +43,16 @@ class Embedder:
     (9, 384)
 
     Args:
-        model: "minilm" (default), "mpnet", "smollm2", a local model folder (transformers, or one written by
-            `contextvec train`) or .gguf file, or a hub id (online).
+        model: "minilm" (default), "mpnet", "smollm2", a local folder (transformers, `contextvec train` or
+            `finetune` output), a .gguf file, or a hub id (online).
         device: "auto" (CUDA when available), "cpu", "cuda", "cuda:1", ...
-        dtype: weights and activations: "float32", "bfloat16" or "float16" (GPU). Results are always float32.
+        dtype: "float32", "bfloat16", "float16" (GPU) or "int8" (ONNX, CPU). Results are always float32.
+        backend: "torch", "onnx" (ONNX Runtime, CPU; the [onnx] extra) or "auto" (docs/backends.md).
         max_length: window size in tokens, special tokens included (default: the model's limit, at most 512).
         stride: tokens shared by neighbouring windows of a long text (default: half the window).
-        token_budget, max_batch_size: at most this many (padded) tokens / windows in one forward batch; the
-            defaults (4096, 32) were the fastest on a 2-core CPU (benchmarks/throughput.py).
-        fast_path: use contextvec's fused forward for plain BERT encoders (minilm) when it matches transformers
-            on a probe batch at load time; False always runs the transformers forward.
+        token_budget, max_batch_size: (padded) tokens / windows per forward batch; (4096, 32) measured fastest.
+        fast_path: use contextvec's fused BERT forward when it matches transformers on a probe batch at load
+            time (minilm); False always runs the transformers forward.
         correction: an anisotropy correction for token, word and span vectors (never sentence vectors): a .npz
             made by `contextvec correction fit`, or a `Correction`. Default None: vectors as the model gives them.
 
@@ -67,7 +66,8 @@ class Embedder:
         model: str = DEFAULT_MODEL,
         *,
         device: str = "auto",
-        dtype: DType = "float32",
+        dtype: Precision = DEFAULT_PRECISION,
+        backend: BackendName = DEFAULT_BACKEND,
         max_length: int | None = None,
         stride: int | None = None,
         token_budget: int = 4096,
@@ -75,8 +75,10 @@ class Embedder:
         fast_path: bool = True,
         correction: CorrectionArg = None,
     ) -> None:
-        backend = load_backend(model, device=device, dtype=dtype, max_length=max_length, fast_path=fast_path)
-        self._init(backend, stride, token_budget, max_batch_size, correction)
+        from contextvec.models.select import load_backend
+
+        b = load_backend(model, backend=backend, dtype=dtype, device=device, max_length=max_length, fast_path=fast_path)
+        self._init(b, stride, token_budget, max_batch_size, correction)
 
     @classmethod
     def from_backend(
@@ -132,7 +134,8 @@ class Embedder:
 
     def __repr__(self) -> str:
         i = self.info
-        return f"Embedder({i.model_id!r}, layers={i.num_layers}, dim={i.hidden_size}, window={i.max_length})"
+        b = f"backend={self.backend.name!r}, dtype={self.backend.precision!r}"
+        return f"Embedder({i.model_id!r}, {b}, layers={i.num_layers}, dim={i.hidden_size}, window={i.max_length})"
 
     def _run(
         self,

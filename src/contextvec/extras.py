@@ -11,7 +11,7 @@ from typing import Literal
 
 from contextvec.errors import MissingExtraError
 
-Extra = Literal["server", "static", "viz", "index", "ray"]
+Extra = Literal["server", "static", "viz", "index", "ray", "onnx"]
 
 # the modules each extra provides (import names, not distribution names)
 EXTRA_MODULES: dict[Extra, tuple[str, ...]] = {
@@ -20,6 +20,7 @@ EXTRA_MODULES: dict[Extra, tuple[str, ...]] = {
     "viz": ("matplotlib",),
     "index": ("lancedb",),
     "ray": ("ray", "aiohttp"),
+    "onnx": ("onnxruntime", "onnx", "onnxscript"),  # onnxscript: torch.onnx.export's dynamo exporter
 }
 
 

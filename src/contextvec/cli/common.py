@@ -21,13 +21,14 @@ from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from contextvec.errors import ContextvecError
 from contextvec.extras import Extra, require_extra
+from contextvec.models.contract import DEFAULT_BACKEND, DEFAULT_PRECISION
 from contextvec.models.registry import DEFAULT_MODEL
 from contextvec.options import LayerPoolingArg, LayerPoolingMode
 
 out = Console(markup=False)
 err = Console(stderr=True, markup=False)
 
-__all__ = ["DEFAULT_MODEL", "escape"]
+__all__ = ["DEFAULT_BACKEND", "DEFAULT_MODEL", "DEFAULT_PRECISION", "escape"]
 
 ModelOpt = Annotated[
     str,
@@ -47,6 +48,12 @@ LayersOpt = Annotated[
 ]
 LayerPoolOpt = Annotated[
     str, typer.Option(metavar="POOLING", help="mean | sum | concat | comma-separated weights, one per layer")
+]
+BackendOpt = Annotated[
+    str, typer.Option("--backend", metavar="BACKEND", help="torch | onnx (CPU, the [onnx] extra) | auto")
+]
+PrecisionOpt = Annotated[
+    str, typer.Option("--model-dtype", metavar="DTYPE", help="model precision: float32 | bfloat16 | float16 | int8")
 ]
 SubwordOpt = Annotated[str, typer.Option(metavar="POOLING", help="first | last | first_last | mean | max")]
 

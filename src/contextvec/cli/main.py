@@ -10,10 +10,14 @@ import typer
 from rich.table import Table
 
 from contextvec.cli.common import (
+    DEFAULT_BACKEND,
     DEFAULT_MODEL,
+    DEFAULT_PRECISION,
+    BackendOpt,
     LayerPoolOpt,
     LayersOpt,
     ModelOpt,
+    PrecisionOpt,
     ReadableGroup,
     SubwordOpt,
     err,
@@ -186,6 +190,8 @@ def embed(
     fmt: Annotated[str, typer.Option("--format", help="auto | txt | jsonl")] = "auto",
     max_length: Annotated[int | None, typer.Option(help="window size in tokens (default: model limit, <= 512)")] = None,
     stride: Annotated[int | None, typer.Option(help="tokens shared by neighbouring windows (default: half)")] = None,
+    backend: BackendOpt = DEFAULT_BACKEND,
+    model_dtype: PrecisionOpt = DEFAULT_PRECISION,
 ) -> None:
     """Embed every line of SOURCE and write one row per token/word/span/sentence (Parquet or JSON Lines).
 
@@ -205,7 +211,7 @@ def embed(
         check_choice("format", fmt, ("auto", "txt", "jsonl"))
         check_destination(output, [source])  # before any work: a bad --out is reported now, not after the run
         total = sum(1 for _ in read_records(source, cast(InputFormat, fmt)))
-        options = {"max_length": max_length, "stride": stride}
+        options = {"max_length": max_length, "stride": stride, "backend": backend, "dtype": model_dtype}
         embedder = load_embedder(model, **{k: v for k, v in options.items() if v is not None})
         with sigterm_exits(), progress_bar(f"embedding {source.name} ({level}s)", "texts") as bar:
             task = bar.add_task("embed", total=total)

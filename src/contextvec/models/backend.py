@@ -124,6 +124,8 @@ def _has_lm_head(folder: str) -> bool:
 class TorchBackend:
     """A transformers model (encoder or decoder) run with torch, returning all hidden states."""
 
+    name = "torch"
+
     def __init__(
         self,
         model: Any,
@@ -144,6 +146,7 @@ class TorchBackend:
         _check_model(model, hf_tokenizer, model_id)
         config = model.config
         check_choice("dtype", dtype, ("float32", "bfloat16", "float16"))
+        self.precision: str = dtype
         self.device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
         self.model = model.to(device=self.device, dtype=getattr(torch, dtype)).eval()
         # a fused forward for plain BERT encoders, checked against transformers before it is trusted

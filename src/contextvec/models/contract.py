@@ -1,28 +1,43 @@
-"""The backend contract every contextual model meets, and the one choice of backend for a model folder.
+"""The backend contract: what the spine (engine, embedder, attention) needs from a model, whoever runs it.
 
     tokenize(texts)            -> per text: content token ids (n,) and char offsets (n, 2), no special tokens
-    forward(ids (B, T), mask)  -> L+1 hidden states, each (B, T, D)
+    forward(ids (B, T), mask)  -> L+1 hidden states, each (B, T, D), float tensors
+    attentions(ids, mask)      -> (L, B, H, T, T) attention probabilities
 
-TorchBackend (transformers encoders and decoders) and ElmoBackend (biLSTM folders from `contextvec train elmo`)
-implement it; the engine, the embedder and the attention view use nothing else.
+plus `info` (layers, hidden size, window, causal or not), the special-token template and the padding id.
+`TorchBackend` (models/backend.py), `OnnxBackend` (models/onnx_backend.py) and `ElmoBackend`
+(models/elmo_backend.py, folders from `contextvec train elmo`) implement it; which one an `Embedder` gets is
+decided in one place, models/select.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
-from contextvec.models.backend import DType, Encoded, ModelInfo, TorchBackend
+from contextvec.models.backend import Encoded, ModelInfo
 
 if TYPE_CHECKING:
     import torch
 
+BackendName = Literal["torch", "onnx", "auto"]
+Precision = Literal["float32", "bfloat16", "float16", "int8"]
+BACKENDS: tuple[BackendName, ...] = ("torch", "onnx", "auto")
+PRECISIONS: tuple[Precision, ...] = ("float32", "bfloat16", "float16", "int8")
+DEFAULT_BACKEND: BackendName = "torch"  # the one default of Embedder, the CLI and `contextvec serve`
+DEFAULT_PRECISION: Precision = "float32"
 
+
+@runtime_checkable
 class Backend(Protocol):
+    """A model and its tokenizer behind the contract above."""
+
     info: ModelInfo
-    prefix_ids: list[int]  # special tokens before a window's content (e.g. [CLS], <s>)
-    suffix_ids: list[int]  # and after it (e.g. [SEP], </s>)
+    prefix_ids: list[int]  # ids before a window's content, e.g. [CLS]
+    suffix_ids: list[int]  # ids after it, e.g. [SEP]
     pad_id: int
+    name: str  # the runtime, "torch" or "onnx", for results and logs
+    precision: str  # what the forward computes in: "float32", "bfloat16", "float16", "int8"
 
     def tokenize(self, texts: Sequence[str]) -> list[Encoded]: ...
 
@@ -31,24 +46,3 @@ class Backend(Protocol):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, ...]: ...
 
     def attentions(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor: ...
-
-
-def load_backend(
-    model: str,
-    *,
-    device: str = "auto",
-    dtype: DType = "float32",
-    max_length: int | None = None,
-    fast_path: bool = True,
-) -> Backend:
-    """The backend for `model`, chosen by its folder's config.json: ELMo for contextvec's own biLSTM folders,
-    transformers for everything else (offline names, folders, .gguf files, hub ids)."""
-    from contextvec.models.elmo import MODEL_TYPE, read_model_type
-    from contextvec.models.registry import resolve_model
-
-    resolved = resolve_model(model)
-    if resolved.source != "hub" and read_model_type(resolved.path) == MODEL_TYPE:
-        from contextvec.models.elmo_backend import ElmoBackend
-
-        return ElmoBackend.load(resolved.path, resolved.model_id, device=device, dtype=dtype, max_length=max_length)
-    return TorchBackend.load(model, device=device, dtype=dtype, max_length=max_length, fast_path=fast_path)

@@ -41,6 +41,8 @@ def vocab_index(vocab: list[str]) -> dict[str, int]:
 class ElmoBackend:
     """A trained ELMo biLM and its word vocabulary."""
 
+    name = "torch"  # the runtime (models/contract.py): the biLM runs in torch
+
     def __init__(
         self,
         model: ElmoBiLM,
@@ -60,6 +62,7 @@ class ElmoBackend:
             )
         self.device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
         self.model = model.to(device=self.device, dtype=getattr(torch, dtype)).eval()
+        self.precision: str = dtype
         self.vocab = vocab
         self.index = vocab_index(vocab)
         self.lowercase = cfg.lowercase

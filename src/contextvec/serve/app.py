@@ -33,7 +33,9 @@ def create_app(settings: ServerSettings | None = None, embedders: dict[str, Embe
     settings = settings or ServerSettings()
     if embedders is None:
         embedders = {
-            name: load_contextual(name, purpose="serve", device=settings.device, dtype=settings.dtype)
+            name: load_contextual(
+                name, purpose="serve", device=settings.device, dtype=settings.dtype, backend=settings.backend
+            )
             for name in settings.models
         }
     metrics = Metrics()

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from contextvec.models.contract import DEFAULT_BACKEND, DEFAULT_PRECISION, BackendName, Precision
+
 
 class ServerSettings(BaseSettings):
     """Server configuration. Flags win over environment variables, which win over these defaults."""
@@ -23,7 +25,8 @@ class ServerSettings(BaseSettings):
         default=None, description="require 'Authorization: Bearer KEY' on every route but /health and /metrics"
     )
     device: str = Field(default="auto", description="auto | cpu | cuda | cuda:N")
-    dtype: Literal["float32", "bfloat16", "float16"] = Field(default="float32", description="model precision")
+    dtype: Precision = Field(default=DEFAULT_PRECISION, description="model precision (int8: backend onnx)")
+    backend: BackendName = Field(default=DEFAULT_BACKEND, description="torch | onnx (CPU) | auto (docs/backends.md)")
     batching: bool = Field(default=True, description="coalesce concurrent requests into shared forward passes")
     max_batch_texts: int = Field(default=256, ge=1, description="texts per coalesced forward call")
     max_batch_tokens: int = Field(default=16384, ge=1, description="tokens per coalesced forward call")

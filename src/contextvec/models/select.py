@@ -1,0 +1,136 @@
+"""Which backend runs a model: the one place `backend=` and `dtype=` are checked and `auto` is decided.
+
+`auto` picks, for this machine, what benchmarks/throughput.py measured fastest among the choices that meet the
+parity bar (docs/backends.md has the table):
+
+    device is a GPU                    -> torch, at the dtype asked for (int8 is CPU-only: an error)
+    dtype bfloat16 / float16           -> torch (ONNX Runtime's CPU kernels have no bf16 MatMul)
+    dtype float32, on the CPU          -> torch (ONNX Runtime float32 was not faster on an AVX-512 CPU:
+                                          mpnet 0.83-0.88x torch, minilm 0.90-1.11x, i.e. noise)
+    dtype int8, on the CPU             -> onnx (the measured int8 recipe)
+
+`auto` never changes the precision asked for: int8 without onnxruntime, or on a GPU, is an error, never a
+silent float32. `backend="onnx"` asked for by name never falls back either (missing extra, failed export: errors).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from contextvec.errors import OptionError
+from contextvec.extras import require_extra
+from contextvec.models.backend import DType, TorchBackend
+from contextvec.models.contract import BACKENDS, PRECISIONS, Backend, BackendName, Precision
+from contextvec.options import check_choice
+
+logger = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def cpu_flags() -> frozenset[str]:
+    """The SIMD features that decide int8 and bf16 speed: avx2, avx512f, avx512_vnni, avx_vnni, avx512_bf16,
+    amx_tile, amx_int8, amx_bf16 (whichever /proc/cpuinfo lists; empty where it does not exist)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return frozenset()
+    return frozenset(
+        re.findall(r"\b(avx2|avx512f|avx512_vnni|avx_vnni|avx512_bf16|amx_tile|amx_int8|amx_bf16)\b", text)
+    )
+
+
+def has_int8_dot() -> bool:
+    """Whether the CPU has an int8 dot-product instruction (VNNI or AMX), without which int8 gains little."""
+    return bool(cpu_flags() & {"avx512_vnni", "avx_vnni", "amx_int8"})
+
+
+def load_backend(
+    model: str,
+    *,
+    backend: BackendName = "torch",
+    dtype: Precision = "float32",
+    device: str = "auto",
+    max_length: int | None = None,
+    fast_path: bool = True,
+) -> Backend:
+    """Load `model` on the backend asked for (see the module doc for `auto`)."""
+    check_choice("backend", backend, BACKENDS)
+    check_choice("dtype", dtype, PRECISIONS)
+    on_gpu = device.startswith("cuda") or (device == "auto" and _cuda_available())
+    if backend == "auto":
+        backend = _auto(dtype, on_gpu)
+    elmo = _elmo_folder(model)
+    if backend == "torch":
+        if dtype == "int8":
+            raise OptionError(
+                "dtype='int8' runs with backend='onnx' (or 'auto') on the CPU; torch runs float32, "
+                "bfloat16 and float16."
+            )
+        if elmo is not None:
+            from contextvec.models.elmo_backend import ElmoBackend
+
+            path, model_id = elmo
+            return ElmoBackend.load(path, model_id, device=device, dtype=_torch_dtype(dtype), max_length=max_length)
+        return TorchBackend.load(
+            model, device=device, dtype=_torch_dtype(dtype), max_length=max_length, fast_path=fast_path
+        )
+    if elmo is not None:
+        raise OptionError(f"{model!r} is an ELMo folder (contextvec train elmo): it runs with backend='torch' only.")
+    if on_gpu and device != "auto":
+        raise OptionError(f"backend='onnx' runs on the CPU; device={device!r} needs backend='torch'.")
+    return _onnx(model, dtype, max_length)
+
+
+def _elmo_folder(model: str) -> tuple[str, str] | None:
+    """(path, model id) when `model` is a folder written by `contextvec train elmo` (its config.json says so)."""
+    from contextvec.models.elmo import MODEL_TYPE, read_model_type
+    from contextvec.models.registry import resolve_model
+
+    resolved = resolve_model(model)
+    if resolved.source != "hub" and read_model_type(resolved.path) == MODEL_TYPE:
+        return resolved.path, resolved.model_id
+    return None
+
+
+def _auto(dtype: Precision, on_gpu: bool) -> BackendName:
+    if on_gpu:
+        if dtype == "int8":
+            raise OptionError("dtype='int8' is CPU-only (ONNX Runtime); on a GPU use bfloat16 or float16.")
+        return "torch"
+    if dtype in ("bfloat16", "float16", "float32"):
+        if dtype == "float32":
+            logger.info("backend='auto' runs torch: ONNX Runtime float32 measured no faster (docs/backends.md)")
+        return "torch"
+    require_extra("onnx", "backend='auto' with dtype='int8'")  # no fallback: it would change the numbers
+    if dtype == "int8" and not has_int8_dot():
+        logger.warning(
+            "backend='auto', dtype='int8': this CPU has no VNNI/AMX int8 dot product, so int8 gains little and "
+            "may saturate; running it anyway as asked (measure float32 with backend='onnx' too)."
+        )
+    return "onnx"
+
+
+def _onnx(model: str, dtype: Precision, max_length: int | None) -> Backend:
+    require_extra("onnx", "backend='onnx'")
+    from contextvec.models.onnx_backend import ONNX_PRECISIONS, OnnxBackend
+
+    if dtype not in ONNX_PRECISIONS:
+        raise OptionError(
+            f"dtype={dtype!r} is not available with backend='onnx' (choose float32 or int8); bfloat16 and "
+            "float16 run with backend='torch'."
+        )
+    source = TorchBackend.load(model, device="cpu", dtype="float32", max_length=max_length, fast_path=False)
+    return OnnxBackend(source, dtype, free_source=True)
+
+
+def _torch_dtype(dtype: Precision) -> DType:
+    return "float32" if dtype == "int8" else dtype
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())

@@ -1,0 +1,204 @@
+"""The ONNX Runtime backend on the tiny random BERT: hidden states against transformers' own forward, int8 close,
+the same words/spans/sentences as torch, the cache built once and atomically, and every bad choice a clear error."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from tiny_models import CORPUS, tiny_bert
+from transformers import PreTrainedTokenizerFast
+
+from contextvec import Embedder
+from contextvec.errors import MissingExtraError, ModelLoadError, OptionError
+from contextvec.models.backend import TorchBackend
+from contextvec.models.contract import Backend
+
+pytest.importorskip("onnxruntime")
+from contextvec.models import onnx_export
+from contextvec.models.onnx_backend import OnnxBackend
+from contextvec.models.select import load_backend
+
+LONG = " ".join(CORPUS[:5]) * 3  # > 64 positions: several windows
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    root = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CONTEXTVEC_CACHE", str(root))
+        yield root
+
+
+@pytest.fixture(scope="module")
+def torch_backend(wordpiece_tokenizer: PreTrainedTokenizerFast) -> TorchBackend:
+    return TorchBackend(tiny_bert(wordpiece_tokenizer), wordpiece_tokenizer, "tiny-bert", device="cpu")
+
+
+@pytest.fixture(scope="module")
+def onnx32(cache: Path, wordpiece_tokenizer: PreTrainedTokenizerFast) -> OnnxBackend:
+    return OnnxBackend(TorchBackend(tiny_bert(wordpiece_tokenizer), wordpiece_tokenizer, "tiny-bert"), "float32")
+
+
+@pytest.fixture(scope="module")
+def onnx8(cache: Path, onnx32: OnnxBackend, wordpiece_tokenizer: PreTrainedTokenizerFast) -> OnnxBackend:
+    return OnnxBackend(TorchBackend(tiny_bert(wordpiece_tokenizer), wordpiece_tokenizer, "tiny-bert"), "int8")
+
+
+def _batch() -> tuple[torch.Tensor, torch.Tensor]:
+    gen = torch.Generator().manual_seed(1)
+    ids = torch.randint(5, 60, (3, 23), generator=gen)  # (B, T): another shape than the export's example
+    mask = torch.ones_like(ids)
+    mask[1, 15:] = 0
+    mask[2, 4:] = 0
+    return ids, mask
+
+
+def _reference(wordpiece_tokenizer: PreTrainedTokenizerFast) -> tuple[torch.Tensor, list[np.ndarray]]:
+    """transformers' eager forward of a fresh copy of the same weights: the independent computation."""
+    model = tiny_bert(wordpiece_tokenizer)
+    model.set_attn_implementation("eager")
+    ids, mask = _batch()
+    with torch.no_grad():
+        out = model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+    return mask.bool(), [h.numpy() for h in out.hidden_states]
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.asarray((a * b).sum(-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1)))
+
+
+def test_both_backends_satisfy_the_contract(torch_backend: TorchBackend, onnx32: OnnxBackend) -> None:
+    assert isinstance(torch_backend, Backend) and isinstance(onnx32, Backend)
+    assert (onnx32.name, onnx32.precision, torch_backend.name) == ("onnx", "float32", "torch")
+
+
+def test_float32_hidden_states_match_transformers(
+    onnx32: OnnxBackend, wordpiece_tokenizer: PreTrainedTokenizerFast
+) -> None:
+    real, ref = _reference(wordpiece_tokenizer)
+    ids, mask = _batch()
+    states = onnx32.forward(ids, mask)
+    assert len(states) == len(ref) == 4  # embedding output + 3 blocks
+    for got, want in zip(states, ref, strict=True):
+        assert got.shape == want.shape == (3, 23, 32)
+        g, w = got.numpy()[real.numpy()], want[real.numpy()]  # real tokens only; padding rows are unspecified
+        assert np.abs(g - w).max() < 1e-4
+        assert _cosines(g, w).min() > 0.99999
+
+
+def test_int8_hidden_states_are_close(onnx8: OnnxBackend, wordpiece_tokenizer: PreTrainedTokenizerFast) -> None:
+    real, ref = _reference(wordpiece_tokenizer)
+    states = onnx8.forward(*_batch())
+    top = _cosines(states[-1].numpy()[real.numpy()], ref[-1][real.numpy()])
+    assert top.mean() > 0.99
+    assert not np.array_equal(states[-1].numpy(), ref[-1])  # really quantized, not the float32 graph
+    assert onnx8.size_on_disk < onnx32_size(onnx8)
+
+
+def onnx32_size(onnx8: OnnxBackend) -> int:
+    return (Path(str(onnx8.folder).replace("-int8", "-float32")) / onnx_export.MODEL_FILE).stat().st_size
+
+
+def test_words_spans_sentences_keep_shapes_and_offsets(torch_backend: TorchBackend, onnx32: OnnxBackend) -> None:
+    texts = [*CORPUS[:7], LONG]
+    a = Embedder.from_backend(torch_backend, token_budget=256)
+    b = Embedder.from_backend(onnx32, token_budget=256)
+    for level in ("embed_words", "embed_tokens"):
+        x, y = getattr(a, level)(texts), getattr(b, level)(texts)
+        assert x.vectors.shape == y.vectors.shape
+        assert (x.start.tolist(), x.end.tolist(), x.strings) == (y.start.tolist(), y.end.tolist(), y.strings)
+        assert _cosines(x.vectors, y.vectors).min() > 0.9999
+    spans = [(CORPUS[1], 22, 31), (LONG, 0, 3)]
+    sx, sy = a.embed_spans(spans), b.embed_spans(spans)
+    assert sx.strings == sy.strings and _cosines(sx.vectors, sy.vectors).min() > 0.9999
+    ex, ey = a.embed_sentences(texts), b.embed_sentences(texts)
+    assert ex.vectors.shape == ey.vectors.shape and ex.n_tokens.tolist() == ey.n_tokens.tolist()
+
+
+def test_cache_entry_is_reused_and_named_by_version_and_precision(
+    onnx32: OnnxBackend,
+    onnx8: OnnxBackend,
+    wordpiece_tokenizer: PreTrainedTokenizerFast,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from contextvec import __version__
+
+    assert onnx32.folder.name.endswith(f"-v{__version__}-float32") and onnx8.folder.name.endswith("-int8")
+    calls: list[Path] = []
+    monkeypatch.setattr(onnx_export, "export_all_states", lambda model, path: calls.append(path))
+    again = OnnxBackend(TorchBackend(tiny_bert(wordpiece_tokenizer), wordpiece_tokenizer, "tiny-bert"), "float32")
+    assert again.folder == onnx32.folder and calls == []  # built once
+    other = tiny_bert(wordpiece_tokenizer)
+    with torch.no_grad():
+        other.embeddings.word_embeddings.weight.add_(0.01)  # other weights: another entry, not a stale hit
+    assert onnx_export.weights_fingerprint(other) != onnx_export.weights_fingerprint(tiny_bert(wordpiece_tokenizer))
+
+
+def test_failed_export_leaves_no_entry(
+    cache: Path, wordpiece_tokenizer: PreTrainedTokenizerFast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(model: object, path: Path) -> None:
+        path.write_bytes(b"half a graph")
+        raise RuntimeError("exporter crashed")
+
+    monkeypatch.setattr(onnx_export, "export_all_states", crash)
+    model = tiny_bert(wordpiece_tokenizer)
+    with torch.no_grad():
+        model.pooler = None
+        model.encoder.layer[0].output.dense.bias.add_(1.0)  # weights no entry holds yet
+    with pytest.raises(ModelLoadError, match="could not export model 'crashy' to ONNX.*backend='torch'"):
+        OnnxBackend(TorchBackend(model, wordpiece_tokenizer, "crashy"), "float32")
+    assert not list((cache / "onnx").glob("crashy*")) and not list((cache / "onnx").glob(".tmp-crashy*"))
+
+
+def test_attention_maps_name_the_torch_backend(onnx32: OnnxBackend) -> None:
+    with pytest.raises(OptionError, match="backend='torch'"):
+        onnx32.attentions(*_batch())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"backend": "tensorrt"}, "backend"),
+        ({"dtype": "int4"}, "dtype"),
+        ({"backend": "torch", "dtype": "int8"}, "int8.*backend='onnx'"),
+        ({"backend": "onnx", "dtype": "bfloat16"}, "float32 or int8"),
+        ({"backend": "onnx", "device": "cuda"}, "runs on the CPU"),
+    ],
+)
+def test_bad_choices_are_clear_errors(model_dir: str, kwargs: dict[str, str], message: str) -> None:
+    with pytest.raises(OptionError, match=message):
+        Embedder(model_dir, **kwargs)  # type: ignore[arg-type]
+
+
+def test_missing_onnxruntime(model_dir: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "onnxruntime", None)
+    with pytest.raises(MissingExtraError, match=r'pip install "contextvec\[onnx\]"'):
+        load_backend(model_dir, backend="onnx", device="cpu")
+    with pytest.raises(MissingExtraError):  # int8 cannot fall back without changing the numbers
+        load_backend(model_dir, backend="auto", dtype="int8", device="cpu")
+    assert load_backend(model_dir, backend="auto", device="cpu").name == "torch"  # float32 needs no onnxruntime
+
+
+def test_failed_export_is_an_error_naming_torch(cache: Path, model_dir: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(model: object, path: Path) -> None:
+        raise RuntimeError("unsupported operator")
+
+    monkeypatch.setattr(onnx_export, "export_all_states", crash)
+    monkeypatch.setattr(onnx_export, "weights_fingerprint", lambda model: "never-built")
+    with pytest.raises(ModelLoadError, match="unsupported operator.*backend='torch'"):
+        load_backend(model_dir, backend="onnx", device="cpu")  # asked for by name: an error, not a fallback
+
+
+def test_auto_follows_the_measured_table(cache: Path, model_dir: str, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO):
+        plain = load_backend(model_dir, backend="auto", device="cpu")
+    assert (plain.name, plain.precision) == ("torch", "float32") and "measured no faster" in caplog.text
+    int8 = load_backend(model_dir, backend="auto", dtype="int8", device="cpu")
+    assert (int8.name, int8.precision) == ("onnx", "int8")
+    assert load_backend(model_dir, backend="auto", dtype="bfloat16", device="cpu").name == "torch"
