@@ -42,11 +42,25 @@ def _worst(a: tuple[torch.Tensor, ...], b: tuple[torch.Tensor, ...], mask: torch
     return max(float((x[keep] - y[keep]).abs().max()) for x, y in zip(a, b, strict=True))
 
 
-@pytest.fixture(params=["bert", "llama"])
+def tiny_mpnet(tok: PreTrainedTokenizerFast) -> Any:
+    from transformers import MPNetConfig, MPNetModel
+
+    torch.manual_seed(0)
+    cfg = MPNetConfig(
+        vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+        max_position_embeddings=66, relative_attention_num_buckets=32,
+    )  # fmt: skip
+    model = MPNetModel(cfg, add_pooling_layer=False).eval()
+    with torch.no_grad():  # a visible position bias (transformers initialises it near zero)
+        model.encoder.relative_attention_bias.weight.normal_(0, 1.0)
+    return model
+
+
+@pytest.fixture(params=["bert", "llama", "mpnet"])
 def pair(request: pytest.FixtureRequest, tmp_path: Path, wordpiece_tokenizer: Any, bpe_tokenizer: Any) -> Any:
     """(transformers model, reference transformer loaded from its saved folder, tokenizer)."""
-    tok = wordpiece_tokenizer if request.param == "bert" else bpe_tokenizer
-    hf = tiny_bert(tok) if request.param == "bert" else tiny_llama(tok)
+    tok = bpe_tokenizer if request.param == "llama" else wordpiece_tokenizer
+    hf = {"bert": tiny_bert, "llama": tiny_llama, "mpnet": tiny_mpnet}[request.param](tok)
     return hf, Transformer.from_pretrained(_folder(tmp_path, hf, tok)), tok
 
 
@@ -83,7 +97,7 @@ def test_trace_agrees_with_the_fused_path_and_with_transformers_attention(pair: 
         manual = torch.softmax(t.scores.masked_fill(~mask.bool()[:, None, None, :], float("-inf")), -1)
         if ref.config.causal:
             assert float(t.weights.triu(1).abs().max()) == 0.0  # the causal mask removes every later position
-        else:
+        elif not ref.config.relative_buckets:  # (MPNet adds its position bias before the softmax)
             assert torch.allclose(manual[0], t.weights[0], atol=1e-6)
 
 

@@ -60,6 +60,19 @@ def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch
     return (x * cos + rotated * sin).to(x.dtype)
 
 
+def relative_buckets(cfg: TransformerConfig, T: int, device: torch.device) -> torch.Tensor:
+    """MPNet's (T5's) bucket of each distance key - query, (T, T): one half of the buckets per direction, exact
+    for small distances, log-spaced up to `relative_max_distance`, the last bucket beyond."""
+    n = torch.arange(T, device=device)[:, None] - torch.arange(T, device=device)[None, :]  # (T, T): query - key
+    half = cfg.relative_buckets // 2
+    side = (n < 0).long() * half  # keys to the right of the query use the upper half
+    n = n.abs()
+    exact = half // 2
+    log_ratio = torch.log(n.float().clamp(min=1) / exact) / math.log(cfg.relative_max_distance / exact)
+    far = torch.clamp(exact + (log_ratio * (half - exact)).long(), max=half - 1)
+    return side + torch.where(n < exact, n, far)
+
+
 class Attention(nn.Module):
     def __init__(self, cfg: TransformerConfig) -> None:
         super().__init__()
@@ -73,7 +86,8 @@ class Attention(nn.Module):
     def forward(
         self, x: torch.Tensor, mask: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None, trace: bool
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """x (B, T, D), mask (B, 1, T, T) additive (0 = may attend, -inf-like = may not) -> (B, T, D)."""
+        """x (B, T, D), mask (B, 1 or H, T, T) added to the scores (0 = may attend, -inf-like = may not; MPNet adds
+        its position bias here) -> (B, T, D)."""
         B, T, _ = x.shape
         q = self.q(x).view(B, T, self.H, self.hd).transpose(1, 2)  # (B, T, H*hd) -> (B, H, T, hd)
         k = self.k(x).view(B, T, self.Hkv, self.hd).transpose(1, 2)  # (B, T, Hkv*hd) -> (B, Hkv, T, hd)
@@ -159,6 +173,7 @@ class Transformer(nn.Module):
         self.config = cfg
         self.tok_emb = nn.Embedding(cfg.vocab_size, cfg.dim)
         self.pos_emb = nn.Embedding(cfg.max_positions, cfg.dim) if cfg.positions == "learned" else None
+        self.rel_bias = nn.Embedding(cfg.relative_buckets, cfg.n_heads) if cfg.relative_buckets else None
         self.type_emb = nn.Embedding(cfg.type_vocab_size, cfg.dim) if cfg.type_vocab_size else None
         self.emb_norm = make_norm(cfg) if cfg.embed_norm else None
         self.emb_drop = nn.Dropout(cfg.dropout)
@@ -198,7 +213,8 @@ class Transformer(nn.Module):
         """x_0 (B, T, D): token embedding, plus learned position and segment-0 embeddings where the model has them."""
         x = self.tok_emb(input_ids)  # (B, T) -> (B, T, D)
         if self.pos_emb is not None:
-            x = x + self.pos_emb.weight[: input_ids.shape[1]]  # (T, D) broadcast over B
+            start = self.config.position_offset
+            x = x + self.pos_emb.weight[start : start + input_ids.shape[1]]  # (T, D) broadcast over B
         if self.type_emb is not None:
             x = x + self.type_emb.weight[0]  # (D,): every token is in segment 0
         out: torch.Tensor = self.emb_drop(self.emb_norm(x) if self.emb_norm is not None else x)
@@ -217,13 +233,16 @@ class Transformer(nn.Module):
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, *, trace: bool = False
     ) -> TransformerOutput:
         T = input_ids.shape[1]  # input_ids: (B, T)
-        limit = self.config.max_positions
+        limit = self.config.max_positions - self.config.position_offset
         if limit < T:
             raise InvalidInputError(f"{T} positions exceed this model's {limit}; split the input into shorter windows.")
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
         x = self.embed(input_ids)  # (B, T, D)
         mask = self.attention_mask(attention_mask, x.dtype)  # (B, 1, T, T)
+        if self.rel_bias is not None:  # one learned bias per head and distance bucket, the same in every block
+            bias = self.rel_bias(relative_buckets(self.config, T, x.device))  # (T, T) -> (T, T, H)
+            mask = mask + bias.permute(2, 0, 1)[None]  # (T, T, H) -> (1, H, T, T); mask: (B, H, T, T)
         rope = rotary(self.config, T, x.device) if self.config.positions == "rotary" else None
         states, traces = [x], []
         for block in self.blocks:
