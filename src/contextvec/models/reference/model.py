@@ -95,8 +95,9 @@ class Attention(nn.Module):
         if rope is not None:
             q, k = apply_rotary(q, *rope), apply_rotary(k, *rope)
         group = self.H // self.Hkv  # query heads per K/V head
-        k = k.repeat_interleave(group, dim=1)  # (B, Hkv, T, hd) -> (B, H, T, hd)
-        v = v.repeat_interleave(group, dim=1)  # (B, Hkv, T, hd) -> (B, H, T, hd)
+        if group > 1:  # grouped-query attention: each K/V head serves `group` query heads
+            k = k.repeat_interleave(group, dim=1)  # (B, Hkv, T, hd) -> (B, H, T, hd)
+            v = v.repeat_interleave(group, dim=1)  # (B, Hkv, T, hd) -> (B, H, T, hd)
         parts: dict[str, torch.Tensor] = {}
         if trace:
             scores = (q @ k.transpose(-2, -1)) / math.sqrt(self.hd)  # (B, H, T, T)
