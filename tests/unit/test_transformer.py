@@ -163,6 +163,15 @@ def test_refuses_what_it_cannot_read_or_run(tmp_path: Path, wordpiece_tokenizer:
     RobertaModel(roberta).save_pretrained(tmp_path)
     with pytest.raises(ModelLoadError, match="reads BERT"):
         Transformer.from_pretrained(str(tmp_path))
+    bert = tmp_path / "bert"
+    tiny_bert(wordpiece_tokenizer).save_pretrained(bert)
+    weights = bert / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])  # a half-written file
+    with pytest.raises(ModelLoadError, match="damaged"):
+        Transformer.from_pretrained(str(bert))
+    (bert / "config.json").write_text("{not json")
+    with pytest.raises(ModelLoadError, match="could not read the config"):
+        Transformer.from_pretrained(str(bert))
     small = Transformer(TransformerConfig(vocab_size=50, max_positions=8))
     with pytest.raises(InvalidInputError, match="exceed"):
         small(torch.zeros(1, 9, dtype=torch.long))

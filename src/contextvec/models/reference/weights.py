@@ -183,7 +183,13 @@ def _read_state(folder: Path) -> dict[str, torch.Tensor]:
         raise ModelLoadError(f"folder {str(folder)!r} has no .safetensors weights for the reference transformer.")
     state: dict[str, torch.Tensor] = {}
     for f in files:
-        state.update(load_file(str(f)))
+        try:
+            state.update(load_file(str(f)))
+        except Exception as exc:  # safetensors raises its own error types for damaged files
+            raise ModelLoadError(
+                f"could not read weights {str(f)!r} ({type(exc).__name__}: {exc}); the file is damaged. Save or copy "
+                "the model again (for a cached offline model, run again: contextvec rebuilds its cache)."
+            ) from None
     return state
 
 
@@ -196,7 +202,13 @@ def read_pretrained(name_or_folder: str, head: str = "none") -> tuple[Transforme
 
     check_choice("head", head, ("none", "mlm", "lm"))
     resolved = resolve_model(name_or_folder)
-    cfg = config_from_hf(AutoConfig.from_pretrained(resolved.path), head, name_or_folder)
+    try:
+        hf = AutoConfig.from_pretrained(resolved.path)
+    except Exception as exc:  # transformers raises OSError, ValueError or JSON errors for a bad config.json
+        raise ModelLoadError(
+            f"could not read the config of {name_or_folder!r} ({type(exc).__name__}: {exc})."
+        ) from None
+    cfg = config_from_hf(hf, head, name_or_folder)
     return cfg, _read_state(Path(resolved.path))
 
 
