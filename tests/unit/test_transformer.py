@@ -191,3 +191,12 @@ def test_dropout_acts_in_training_only() -> None:
     plain.eval()
     with torch.no_grad():
         torch.testing.assert_close(model(ids).hidden_states[-1], plain(ids).hidden_states[-1])
+
+
+def test_a_new_model_starts_from_bert_and_gpt2s_initialisation() -> None:
+    torch.manual_seed(0)
+    model = Transformer(TransformerConfig(vocab_size=500, dim=64, mlp_dim=256, head="mlm")).requires_grad_(False)
+    assert abs(float(model.tok_emb.weight.std()) - 0.02) < 0.002
+    assert abs(float(model.blocks[0].attn.q.weight.std()) - 0.02) < 0.002
+    assert float(model.blocks[0].mlp.up.bias.abs().max()) == 0.0
+    assert float(model.blocks[0].attn_norm.weight.min()) == 1.0

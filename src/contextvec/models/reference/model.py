@@ -166,6 +166,14 @@ class MLMHead(nn.Module):
         return F.linear(self.norm(F.gelu(self.dense(x))), emb, self.bias)  # (B, T, D) -> (B, T, V)
 
 
+def _init_weights(module: nn.Module) -> None:
+    """BERT's and GPT-2's initialisation: weights ~ N(0, 0.02), biases 0 (norms keep weight 1, bias 0)."""
+    if isinstance(module, nn.Linear | nn.Embedding):
+        nn.init.normal_(module.weight, mean=0.0, std=0.02)
+    if isinstance(module, nn.Linear) and module.bias is not None:
+        nn.init.zeros_(module.bias)
+
+
 class Transformer(nn.Module):
     """Token ids (B, T) and attention mask (B, T) -> L+1 hidden states (B, T, D), and logits if it has a head."""
 
@@ -183,10 +191,11 @@ class Transformer(nn.Module):
         self.mlm_head = MLMHead(cfg) if cfg.head == "mlm" else None
         untied_lm = cfg.head == "lm" and not cfg.tie_embeddings
         self.lm_head = nn.Linear(cfg.dim, cfg.vocab_size, bias=False) if untied_lm else None
+        self.apply(_init_weights)  # for training from scratch; from_pretrained overwrites every weight
 
     @classmethod
     def from_pretrained(cls, name_or_folder: str, head: str = "none") -> Transformer:
-        """minilm, smollm2, or any BERT / Llama folder or name the Embedder accepts, with weights copied."""
+        """minilm, mpnet, smollm2, or any BERT / MPNet / Llama folder or name the Embedder accepts (weights copied)."""
         cfg, hf_state = hf_weights.read_pretrained(name_or_folder, head)
         model = cls(cfg).eval()
         with torch.no_grad():
