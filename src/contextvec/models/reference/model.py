@@ -86,7 +86,7 @@ class Attention(nn.Module):
     def forward(
         self, x: torch.Tensor, mask: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None, trace: bool
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """x (B, T, D), mask (B, 1 or H, T, T) added to the scores (0 = may attend, -inf-like = may not; MPNet adds
+        """x (B, T, D), mask (B, 1 or H, 1 or T, T) added to the scores (0 = may attend, -inf-like = may not; MPNet adds
         its position bias here) -> (B, T, D)."""
         B, T, _ = x.shape
         q = self.q(x).view(B, T, self.H, self.hd).transpose(1, 2)  # (B, T, H*hd) -> (B, H, T, hd)
@@ -231,13 +231,16 @@ class Transformer(nn.Module):
         return out
 
     def attention_mask(self, attention_mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-        """(B, T) 1 = token, 0 = padding -> additive (B, 1, T, T): 0 where query row may see key column."""
-        B, T = attention_mask.shape
-        allowed = attention_mask.bool()[:, None, None, :].expand(B, 1, T, T)  # padding keys are never seen
+        """(B, T) 1 = token, 0 = padding -> a mask added to the scores, 0 where a query may see a key: (B, 1, 1, T)
+        for an encoder (the same for every query), (B, 1, T, T) with the causal mask."""
+        allowed = attention_mask.bool()[:, None, None, :]  # (B, 1, 1, T): padding keys are never seen
         if self.config.causal:
-            allowed = allowed & torch.ones(T, T, dtype=torch.bool, device=allowed.device).tril()  # keys <= query
+            T = attention_mask.shape[1]
+            allowed = allowed & torch.ones(T, T, dtype=torch.bool, device=allowed.device).tril()  # (B, 1, T, T)
         # a large negative instead of -inf: a row with no visible key (padding) gets uniform weights, never NaN
-        return torch.zeros(B, 1, T, T, dtype=dtype, device=allowed.device).masked_fill(~allowed, torch.finfo(dtype).min)
+        return torch.zeros(allowed.shape, dtype=dtype, device=allowed.device).masked_fill(
+            ~allowed, torch.finfo(dtype).min
+        )
 
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, *, trace: bool = False
@@ -249,7 +252,7 @@ class Transformer(nn.Module):
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
         x = self.embed(input_ids)  # (B, T, D)
-        mask = self.attention_mask(attention_mask, x.dtype)  # (B, 1, T, T)
+        mask = self.attention_mask(attention_mask, x.dtype)  # (B, 1, 1 or T, T)
         if self.rel_bias is not None:  # one learned bias per head and distance bucket, the same in every block
             bias = self.rel_bias(relative_buckets(self.config, T, x.device))  # (T, T) -> (T, T, H)
             mask = mask + bias.permute(2, 0, 1)[None]  # (T, T, H) -> (1, H, T, T); mask: (B, H, T, T)
