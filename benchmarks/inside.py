@@ -88,6 +88,8 @@ def bank_walk(name: str, emb: Embedder, ref: Transformer) -> dict[str, Any]:
         "rows": rows,
         "attention_output_bank": rounded(tr.attn_out[0, t_bank]),
         "cos_to_layer0": [round(c, 4) for c in drift],
+        "norm_by_layer": [round(float(h[0, t_bank].norm()), 2) for h in hs],
+        "largest_dim_by_layer": [round(float(h[0, t_bank].abs().max()), 2) for h in hs],
         "cos_river_vs_money": [round(c, 4) for c in senses],
         "top3_attended_by_layer": top,
         "masked_scores": masked,

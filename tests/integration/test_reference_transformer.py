@@ -1,4 +1,4 @@
-"""The reference transformer on minilm and smollm2: every hidden state within 1e-4 of transformers (fp32)."""
+"""The reference transformer on minilm, mpnet and smollm2: every hidden state within 1e-4 of transformers (fp32)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ TEXTS = [
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["minilm", "smollm2"])
+@pytest.mark.parametrize("name", ["minilm", "mpnet", "smollm2"])
 def test_reference_matches_transformers_on_the_real_model(name: str) -> None:
     path = resolve_model(name).path
     tok = AutoTokenizer.from_pretrained(path)
@@ -37,5 +37,6 @@ def test_reference_matches_transformers_on_the_real_model(name: str) -> None:
         assert float((w[keep] - g[keep]).abs().max()) <= 1e-4, layer
         # the traced path sums attention in another order: smollm2's massive activations (|h| ~ 700 in layer 3,
         # where one float32 step is 6e-5) then differ by a few steps, as transformers' own batched and one-text
-        # runs do; so it is held to float32 rounding relative to the value
-        torch.testing.assert_close(t[keep], w[keep], atol=1e-4, rtol=1e-5)
+        # runs do, and carry on to smaller values; so it is held to a few float32 steps of the layer's largest value
+        scale = float(w[keep].abs().max())
+        assert float((w[keep] - t[keep]).abs().max()) <= 1e-4 + 2e-6 * scale, layer

@@ -42,11 +42,25 @@ def _worst(a: tuple[torch.Tensor, ...], b: tuple[torch.Tensor, ...], mask: torch
     return max(float((x[keep] - y[keep]).abs().max()) for x, y in zip(a, b, strict=True))
 
 
-@pytest.fixture(params=["bert", "llama"])
+def tiny_mpnet(tok: PreTrainedTokenizerFast) -> Any:
+    from transformers import MPNetConfig, MPNetModel
+
+    torch.manual_seed(0)
+    cfg = MPNetConfig(
+        vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+        max_position_embeddings=66, relative_attention_num_buckets=32,
+    )  # fmt: skip
+    model = MPNetModel(cfg, add_pooling_layer=False).eval()
+    with torch.no_grad():  # a visible position bias (transformers initialises it near zero)
+        model.encoder.relative_attention_bias.weight.normal_(0, 1.0)
+    return model
+
+
+@pytest.fixture(params=["bert", "llama", "mpnet"])
 def pair(request: pytest.FixtureRequest, tmp_path: Path, wordpiece_tokenizer: Any, bpe_tokenizer: Any) -> Any:
     """(transformers model, reference transformer loaded from its saved folder, tokenizer)."""
-    tok = wordpiece_tokenizer if request.param == "bert" else bpe_tokenizer
-    hf = tiny_bert(tok) if request.param == "bert" else tiny_llama(tok)
+    tok = bpe_tokenizer if request.param == "llama" else wordpiece_tokenizer
+    hf = {"bert": tiny_bert, "llama": tiny_llama, "mpnet": tiny_mpnet}[request.param](tok)
     return hf, Transformer.from_pretrained(_folder(tmp_path, hf, tok)), tok
 
 
@@ -83,7 +97,7 @@ def test_trace_agrees_with_the_fused_path_and_with_transformers_attention(pair: 
         manual = torch.softmax(t.scores.masked_fill(~mask.bool()[:, None, None, :], float("-inf")), -1)
         if ref.config.causal:
             assert float(t.weights.triu(1).abs().max()) == 0.0  # the causal mask removes every later position
-        else:
+        elif not ref.config.relative_buckets:  # (MPNet adds its position bias before the softmax)
             assert torch.allclose(manual[0], t.weights[0], atol=1e-6)
 
 
@@ -149,6 +163,15 @@ def test_refuses_what_it_cannot_read_or_run(tmp_path: Path, wordpiece_tokenizer:
     RobertaModel(roberta).save_pretrained(tmp_path)
     with pytest.raises(ModelLoadError, match="reads BERT"):
         Transformer.from_pretrained(str(tmp_path))
+    bert = tmp_path / "bert"
+    tiny_bert(wordpiece_tokenizer).save_pretrained(bert)
+    weights = bert / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])  # a half-written file
+    with pytest.raises(ModelLoadError, match="damaged"):
+        Transformer.from_pretrained(str(bert))
+    (bert / "config.json").write_text("{not json")
+    with pytest.raises(ModelLoadError, match="could not read the config"):
+        Transformer.from_pretrained(str(bert))
     small = Transformer(TransformerConfig(vocab_size=50, max_positions=8))
     with pytest.raises(InvalidInputError, match="exceed"):
         small(torch.zeros(1, 9, dtype=torch.long))
@@ -168,3 +191,12 @@ def test_dropout_acts_in_training_only() -> None:
     plain.eval()
     with torch.no_grad():
         torch.testing.assert_close(model(ids).hidden_states[-1], plain(ids).hidden_states[-1])
+
+
+def test_a_new_model_starts_from_bert_and_gpt2s_initialisation() -> None:
+    torch.manual_seed(0)
+    model = Transformer(TransformerConfig(vocab_size=500, dim=64, mlp_dim=256, head="mlm")).requires_grad_(False)
+    assert abs(float(model.tok_emb.weight.std()) - 0.02) < 0.002
+    assert abs(float(model.blocks[0].attn.q.weight.std()) - 0.02) < 0.002
+    assert float(model.blocks[0].mlp.up.bias.abs().max()) == 0.0
+    assert float(model.blocks[0].attn_norm.weight.min()) == 1.0

@@ -29,6 +29,9 @@ class TransformerConfig:
     mlp_dim: int = 256  # the MLP's inner width
     max_positions: int = 512  # learned position table size (rotary has no table but keeps the limit)
     positions: Positions = "learned"
+    position_offset: int = 0  # row of position 0 in the learned table (MPNet starts after its padding row: 2)
+    relative_buckets: int = 0  # MPNet: a learned bias per head and bucket of (key - query) distance; 0 = none
+    relative_max_distance: int = 128  # distances beyond this share the last bucket
     rope_theta: float = 10000.0  # rotary base: frequency of pair i is theta^(-2i / head_dim)
     type_vocab_size: int = 0  # BERT's segment (token type) table; 0 = none. contextvec always uses segment 0
     causal: bool = False  # True: position t attends to positions <= t only (GPT); False: to all (BERT)
@@ -79,6 +82,28 @@ def bert_config(hf: Any, head: Head = "none") -> TransformerConfig:
         norm_eps=hf.layer_norm_eps,
         head=head,
         pad_token_id=hf.pad_token_id or 0,
+        dropout=float(hf.hidden_dropout_prob),
+    )
+
+
+def mpnet_config(hf: Any, head: Head = "none") -> TransformerConfig:
+    """A transformers MPNetConfig: BERT's block, positions counted after the padding row, relative position bias."""
+    if hf.hidden_act != "gelu" or head != "none":
+        raise ModelLoadError(
+            f"the reference transformer reads MPNet with exact GELU and no head; this one has "
+            f"hidden_act={hf.hidden_act!r}, head={head!r}."
+        )
+    return TransformerConfig(
+        vocab_size=hf.vocab_size,
+        dim=hf.hidden_size,
+        n_layers=hf.num_hidden_layers,
+        n_heads=hf.num_attention_heads,
+        mlp_dim=hf.intermediate_size,
+        max_positions=hf.max_position_embeddings,
+        position_offset=2,  # transformers' MPNet: padding_idx 1 is fixed, positions start at padding_idx + 1
+        relative_buckets=hf.relative_attention_num_buckets,
+        norm_eps=hf.layer_norm_eps,
+        pad_token_id=hf.pad_token_id,
         dropout=float(hf.hidden_dropout_prob),
     )
 

@@ -60,6 +60,19 @@ def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch
     return (x * cos + rotated * sin).to(x.dtype)
 
 
+def relative_buckets(cfg: TransformerConfig, T: int, device: torch.device) -> torch.Tensor:
+    """MPNet's (T5's) bucket of each distance key - query, (T, T): one half of the buckets per direction, exact
+    for small distances, log-spaced up to `relative_max_distance`, the last bucket beyond."""
+    n = torch.arange(T, device=device)[:, None] - torch.arange(T, device=device)[None, :]  # (T, T): query - key
+    half = cfg.relative_buckets // 2
+    side = (n < 0).long() * half  # keys to the right of the query use the upper half
+    n = n.abs()
+    exact = half // 2
+    log_ratio = torch.log(n.float().clamp(min=1) / exact) / math.log(cfg.relative_max_distance / exact)
+    far = torch.clamp(exact + (log_ratio * (half - exact)).long(), max=half - 1)
+    return side + torch.where(n < exact, n, far)
+
+
 class Attention(nn.Module):
     def __init__(self, cfg: TransformerConfig) -> None:
         super().__init__()
@@ -73,7 +86,8 @@ class Attention(nn.Module):
     def forward(
         self, x: torch.Tensor, mask: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None, trace: bool
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """x (B, T, D), mask (B, 1, T, T) additive (0 = may attend, -inf-like = may not) -> (B, T, D)."""
+        """x (B, T, D), mask (B, 1 or H, 1 or T, T) added to the scores (0 = may attend, -inf-like = may not; MPNet adds
+        its position bias here) -> (B, T, D)."""
         B, T, _ = x.shape
         q = self.q(x).view(B, T, self.H, self.hd).transpose(1, 2)  # (B, T, H*hd) -> (B, H, T, hd)
         k = self.k(x).view(B, T, self.Hkv, self.hd).transpose(1, 2)  # (B, T, Hkv*hd) -> (B, Hkv, T, hd)
@@ -81,8 +95,9 @@ class Attention(nn.Module):
         if rope is not None:
             q, k = apply_rotary(q, *rope), apply_rotary(k, *rope)
         group = self.H // self.Hkv  # query heads per K/V head
-        k = k.repeat_interleave(group, dim=1)  # (B, Hkv, T, hd) -> (B, H, T, hd)
-        v = v.repeat_interleave(group, dim=1)  # (B, Hkv, T, hd) -> (B, H, T, hd)
+        if group > 1:  # grouped-query attention: each K/V head serves `group` query heads
+            k = k.repeat_interleave(group, dim=1)  # (B, Hkv, T, hd) -> (B, H, T, hd)
+            v = v.repeat_interleave(group, dim=1)  # (B, Hkv, T, hd) -> (B, H, T, hd)
         parts: dict[str, torch.Tensor] = {}
         if trace:
             scores = (q @ k.transpose(-2, -1)) / math.sqrt(self.hd)  # (B, H, T, T)
@@ -151,6 +166,14 @@ class MLMHead(nn.Module):
         return F.linear(self.norm(F.gelu(self.dense(x))), emb, self.bias)  # (B, T, D) -> (B, T, V)
 
 
+def _init_weights(module: nn.Module) -> None:
+    """BERT's and GPT-2's initialisation: weights ~ N(0, 0.02), biases 0 (norms keep weight 1, bias 0)."""
+    if isinstance(module, nn.Linear | nn.Embedding):
+        nn.init.normal_(module.weight, mean=0.0, std=0.02)
+    if isinstance(module, nn.Linear) and module.bias is not None:
+        nn.init.zeros_(module.bias)
+
+
 class Transformer(nn.Module):
     """Token ids (B, T) and attention mask (B, T) -> L+1 hidden states (B, T, D), and logits if it has a head."""
 
@@ -159,6 +182,7 @@ class Transformer(nn.Module):
         self.config = cfg
         self.tok_emb = nn.Embedding(cfg.vocab_size, cfg.dim)
         self.pos_emb = nn.Embedding(cfg.max_positions, cfg.dim) if cfg.positions == "learned" else None
+        self.rel_bias = nn.Embedding(cfg.relative_buckets, cfg.n_heads) if cfg.relative_buckets else None
         self.type_emb = nn.Embedding(cfg.type_vocab_size, cfg.dim) if cfg.type_vocab_size else None
         self.emb_norm = make_norm(cfg) if cfg.embed_norm else None
         self.emb_drop = nn.Dropout(cfg.dropout)
@@ -167,10 +191,11 @@ class Transformer(nn.Module):
         self.mlm_head = MLMHead(cfg) if cfg.head == "mlm" else None
         untied_lm = cfg.head == "lm" and not cfg.tie_embeddings
         self.lm_head = nn.Linear(cfg.dim, cfg.vocab_size, bias=False) if untied_lm else None
+        self.apply(_init_weights)  # for training from scratch; from_pretrained overwrites every weight
 
     @classmethod
     def from_pretrained(cls, name_or_folder: str, head: str = "none") -> Transformer:
-        """minilm, smollm2, or any BERT / Llama folder or name the Embedder accepts, with weights copied."""
+        """minilm, mpnet, smollm2, or any BERT / MPNet / Llama folder or name the Embedder accepts (weights copied)."""
         cfg, hf_state = hf_weights.read_pretrained(name_or_folder, head)
         model = cls(cfg).eval()
         with torch.no_grad():
@@ -198,32 +223,39 @@ class Transformer(nn.Module):
         """x_0 (B, T, D): token embedding, plus learned position and segment-0 embeddings where the model has them."""
         x = self.tok_emb(input_ids)  # (B, T) -> (B, T, D)
         if self.pos_emb is not None:
-            x = x + self.pos_emb.weight[: input_ids.shape[1]]  # (T, D) broadcast over B
+            start = self.config.position_offset
+            x = x + self.pos_emb.weight[start : start + input_ids.shape[1]]  # (T, D) broadcast over B
         if self.type_emb is not None:
             x = x + self.type_emb.weight[0]  # (D,): every token is in segment 0
         out: torch.Tensor = self.emb_drop(self.emb_norm(x) if self.emb_norm is not None else x)
         return out
 
     def attention_mask(self, attention_mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-        """(B, T) 1 = token, 0 = padding -> additive (B, 1, T, T): 0 where query row may see key column."""
-        B, T = attention_mask.shape
-        allowed = attention_mask.bool()[:, None, None, :].expand(B, 1, T, T)  # padding keys are never seen
+        """(B, T) 1 = token, 0 = padding -> a mask added to the scores, 0 where a query may see a key: (B, 1, 1, T)
+        for an encoder (the same for every query), (B, 1, T, T) with the causal mask."""
+        allowed = attention_mask.bool()[:, None, None, :]  # (B, 1, 1, T): padding keys are never seen
         if self.config.causal:
-            allowed = allowed & torch.ones(T, T, dtype=torch.bool, device=allowed.device).tril()  # keys <= query
+            T = attention_mask.shape[1]
+            allowed = allowed & torch.ones(T, T, dtype=torch.bool, device=allowed.device).tril()  # (B, 1, T, T)
         # a large negative instead of -inf: a row with no visible key (padding) gets uniform weights, never NaN
-        return torch.zeros(B, 1, T, T, dtype=dtype, device=allowed.device).masked_fill(~allowed, torch.finfo(dtype).min)
+        return torch.zeros(allowed.shape, dtype=dtype, device=allowed.device).masked_fill(
+            ~allowed, torch.finfo(dtype).min
+        )
 
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, *, trace: bool = False
     ) -> TransformerOutput:
         T = input_ids.shape[1]  # input_ids: (B, T)
-        limit = self.config.max_positions
+        limit = self.config.max_positions - self.config.position_offset
         if limit < T:
             raise InvalidInputError(f"{T} positions exceed this model's {limit}; split the input into shorter windows.")
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
         x = self.embed(input_ids)  # (B, T, D)
-        mask = self.attention_mask(attention_mask, x.dtype)  # (B, 1, T, T)
+        mask = self.attention_mask(attention_mask, x.dtype)  # (B, 1, 1 or T, T)
+        if self.rel_bias is not None:  # one learned bias per head and distance bucket, the same in every block
+            bias = self.rel_bias(relative_buckets(self.config, T, x.device))  # (T, T) -> (T, T, H)
+            mask = mask + bias.permute(2, 0, 1)[None]  # (T, T, H) -> (1, H, T, T); mask: (B, H, T, T)
         rope = rotary(self.config, T, x.device) if self.config.positions == "rotary" else None
         states, traces = [x], []
         for block in self.blocks:

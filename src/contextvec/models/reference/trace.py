@@ -19,7 +19,7 @@ class LayerTrace:
     k: torch.Tensor  # (B, H, T, hd) keys, after rotary positions if the model uses them
     v: torch.Tensor  # (B, H, T, hd) values
     scores: torch.Tensor  # (B, H, T, T) q . k / sqrt(hd), before any mask: rows = from, columns = to
-    weights: torch.Tensor  # (B, H, T, T) softmax of the masked scores; every row sums to 1
+    weights: torch.Tensor  # (B, H, T, T) softmax of the masked scores (+ MPNet's position bias); rows sum to 1
     resid_pre: torch.Tensor  # (B, T, D) the stream entering the block (before attention)
     attn_out: torch.Tensor  # (B, T, D) what attention adds to the stream (after the output projection)
     resid_mid: torch.Tensor  # (B, T, D) the stream after attention (post-LN models: after its norm), before the MLP

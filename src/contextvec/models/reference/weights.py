@@ -14,9 +14,9 @@ from typing import Any, Literal
 import torch
 
 from contextvec.errors import ModelLoadError
-from contextvec.models.reference.config import Head, TransformerConfig, bert_config, llama_config
+from contextvec.models.reference.config import Head, TransformerConfig, bert_config, llama_config, mpnet_config
 
-Family = Literal["bert", "llama"]
+Family = Literal["bert", "llama", "mpnet"]
 
 # ours <- transformers' base-model names; {i} is the block index
 _BERT = {
@@ -36,6 +36,17 @@ _BERT = {
     "mlm_head.norm.{p}": "cls.predictions.transform.LayerNorm.{p}",
     "mlm_head.bias": "cls.predictions.bias",
 }
+_MPNET = {
+    "tok_emb.weight": "embeddings.word_embeddings.weight",
+    "pos_emb.weight": "embeddings.position_embeddings.weight",
+    "emb_norm.{p}": "embeddings.LayerNorm.{p}",
+    "rel_bias.weight": "encoder.relative_attention_bias.weight",
+    "blocks.{i}.attn.{x}.{p}": "encoder.layer.{i}.attention.attn.{x}.{p}",
+    "blocks.{i}.attn_norm.{p}": "encoder.layer.{i}.attention.LayerNorm.{p}",
+    "blocks.{i}.mlp.up.{p}": "encoder.layer.{i}.intermediate.dense.{p}",
+    "blocks.{i}.mlp.down.{p}": "encoder.layer.{i}.output.dense.{p}",
+    "blocks.{i}.mlp_norm.{p}": "encoder.layer.{i}.output.LayerNorm.{p}",
+}
 _LLAMA = {
     "tok_emb.weight": "embed_tokens.weight",
     "blocks.{i}.attn.{x}.weight": "layers.{i}.self_attn.{x}_proj.weight",
@@ -45,9 +56,9 @@ _LLAMA = {
     "final_norm.weight": "norm.weight",
     "lm_head.weight": "lm_head.weight",
 }
-TABLES: dict[Family, dict[str, str]] = {"bert": _BERT, "llama": _LLAMA}
+TABLES: dict[Family, dict[str, str]] = {"bert": _BERT, "llama": _LLAMA, "mpnet": _MPNET}
 # the prefix a task model (BertForMaskedLM, LlamaForCausalLM) puts before base-model names
-_BASE_PREFIX: dict[Family, str] = {"bert": "bert.", "llama": "model."}
+_BASE_PREFIX: dict[Family, str] = {"bert": "bert.", "llama": "model.", "mpnet": "mpnet."}
 _HEAD_KEYS = ("cls.", "lm_head.")
 
 
@@ -68,9 +79,12 @@ def rename(name: str, family: Family, to_hf: bool) -> str | None:
 
 
 def family_of(cfg: TransformerConfig) -> Family:
-    """Which transformers architecture a config has the shape of (the only two the reference saves as)."""
+    """Which transformers architecture a config has the shape of (BERT and Llama save; MPNet loads only)."""
+    if cfg.relative_buckets and cfg.position_offset == 2 and cfg.norm_place == "post" and cfg.head == "none":
+        return "mpnet"
+    plain_positions = not cfg.relative_buckets and not cfg.position_offset
     if cfg.positions == "learned" and cfg.norm_place == "post" and cfg.norm == "layernorm" and cfg.mlp == "gelu":
-        if cfg.causal or cfg.head == "lm" or cfg.kv_heads != cfg.n_heads or not cfg.bias:
+        if cfg.causal or cfg.head == "lm" or cfg.kv_heads != cfg.n_heads or not cfg.bias or not plain_positions:
             raise ModelLoadError("a BERT-shaped config must be bidirectional, with biases, full heads and no LM head.")
         return "bert"
     if cfg.positions == "rotary" and cfg.norm_place == "pre" and cfg.norm == "rmsnorm" and cfg.mlp == "swiglu":
@@ -127,6 +141,8 @@ def to_hf_state_dict(state: dict[str, torch.Tensor], cfg: TransformerConfig) -> 
 
 def hf_config(c: TransformerConfig) -> dict[str, Any]:
     """config.json for transformers (the inverse of bert_config / llama_config)."""
+    if family_of(c) == "mpnet":
+        raise ModelLoadError("the reference transformer reads MPNet but saves only BERT- and Llama-shaped models.")
     if family_of(c) == "bert":
         arch = "BertForMaskedLM" if c.head == "mlm" else "BertModel"
         return {
@@ -167,7 +183,13 @@ def _read_state(folder: Path) -> dict[str, torch.Tensor]:
         raise ModelLoadError(f"folder {str(folder)!r} has no .safetensors weights for the reference transformer.")
     state: dict[str, torch.Tensor] = {}
     for f in files:
-        state.update(load_file(str(f)))
+        try:
+            state.update(load_file(str(f)))
+        except Exception as exc:  # safetensors raises its own error types for damaged files
+            raise ModelLoadError(
+                f"could not read weights {str(f)!r} ({type(exc).__name__}: {exc}); the file is damaged. Save or copy "
+                "the model again (for a cached offline model, run again: contextvec rebuilds its cache)."
+            ) from None
     return state
 
 
@@ -180,7 +202,13 @@ def read_pretrained(name_or_folder: str, head: str = "none") -> tuple[Transforme
 
     check_choice("head", head, ("none", "mlm", "lm"))
     resolved = resolve_model(name_or_folder)
-    cfg = config_from_hf(AutoConfig.from_pretrained(resolved.path), head, name_or_folder)
+    try:
+        hf = AutoConfig.from_pretrained(resolved.path)
+    except Exception as exc:  # transformers raises OSError, ValueError or JSON errors for a bad config.json
+        raise ModelLoadError(
+            f"could not read the config of {name_or_folder!r} ({type(exc).__name__}: {exc})."
+        ) from None
+    cfg = config_from_hf(hf, head, name_or_folder)
     return cfg, _read_state(Path(resolved.path))
 
 
@@ -190,8 +218,11 @@ def config_from_hf(hf: Any, head: str = "none", name: str = "the model") -> Tran
         return bert_config(hf, _head(head))
     if hf.model_type == "llama":
         return llama_config(hf, _head(head))
+    if hf.model_type == "mpnet":
+        return mpnet_config(hf, _head(head))
     raise ModelLoadError(
-        f"{name!r} is a {hf.model_type!r} model; the reference transformer reads BERT (minilm) and Llama (smollm2). "
+        f"{name!r} is a {hf.model_type!r} model; the reference transformer reads BERT (minilm), MPNet (mpnet) and "
+        "Llama (smollm2). "
         "Use Embedder for other models."
     )
 
