@@ -20,7 +20,10 @@ TEXT = "We sat on the bank of the river."
 
 def strips(table: Any) -> dict[str, np.ndarray]:
     """Row label -> the values of that heat strip (its cells' data-value)."""
-    script = "t => [...t.tBodies[0].rows].map(r => [r.cells[0].textContent, [...r.querySelectorAll('td')].map(c => Number(c.dataset.value))])"
+    script = (
+        "t => [...t.tBodies[0].rows].map(r => "
+        "[r.cells[0].textContent, [...r.querySelectorAll('td')].map(c => Number(c.dataset.value))])"
+    )
     return {name: np.array(values) for name, values in table.evaluate(script)}
 
 
@@ -59,7 +62,7 @@ def raw_inside(
 
 
 def look_inside(view: Any, text: str, word: str) -> None:
-    view.get_by_label("Sentence").fill(text)
+    view.get_by_label("Sentence", exact=True).fill(text)
     view.get_by_label("Word", exact=True).fill(word)
     view.get_by_role("button", name="Look inside").click()
 
@@ -95,7 +98,10 @@ def test_inside_shows_a_words_qkv_scores_weights_and_stream(
     page.goto(page.url)
     page.reload()
     view.get_by_role("table", name="Attention weights from “bank”, layer 1, head 0").wait_for()
-    assert view.get_by_label("Sentence").input_value() == TEXT and view.get_by_label("Layer").input_value() == "1"
+    assert (
+        view.get_by_label("Sentence", exact=True).input_value() == TEXT
+        and view.get_by_label("Layer").input_value() == "1"
+    )
     no_console_errors(page)
 
 

@@ -31,7 +31,9 @@ class References:
 def _list(x: npt.NDArray[np.floating], digits: int = 5) -> Any:
     """Rounded nested lists; NaN (a pair a causal model never sees) becomes null."""
     rounded = np.asarray(x, dtype=np.float64).round(digits)
-    return np.where(np.isnan(rounded), None, rounded).tolist()
+    out = rounded.astype(object)
+    out[np.isnan(rounded)] = None
+    return out.tolist()
 
 
 def inside_payload(embedder: Embedder, reference: Transformer, text: str, word: str, occurrence: int) -> dict[str, Any]:
