@@ -136,7 +136,7 @@ def points(browser: Any, url: str, n: int, runs: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def screenshots(browser: Any, url: str) -> list[str]:
+def screenshots(browser: Any, url: str, views: list[str] | None = None) -> list[str]:
     out = ROOT / "docs" / "img"
     shots = {
         "compare": {"texts": "\n".join(SAMPLE[i] for i in (2, 8, 13, 3)), "word": "bank", "layer": "4"},
@@ -144,12 +144,14 @@ def screenshots(browser: Any, url: str) -> list[str]:
         "layers": {},
         "attention": {"text": "The animal didn't cross the street because it was too tired.", "layer": "2",
                       "head": "mean"},
+        "inside": {"text": "The animal didn't cross the street because it was too tired.", "word": "it",
+                   "layer": "2", "head": "3"},
         "search": {"text": "We sat on the bank of the river.", "word": "bank", "k": "8"},
     }  # fmt: skip
     written = []
     for width, suffix in ((1280, ""), (420, "-narrow")):
         for view, state in shots.items():
-            if suffix and view not in ("compare", "senses"):
+            if (suffix and view not in ("compare", "senses")) or (views and view not in views):
                 continue
             context = browser.new_context(viewport={"width": width, "height": 800})
             page = context.new_page()
@@ -179,6 +181,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--screenshots", action="store_true")
     ap.add_argument("--only-screenshots", action="store_true", help="take the pictures, measure nothing")
+    ap.add_argument("--views", nargs="*", help="only these views' pictures (e.g. inside)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "sample.txt").write_text("\n".join(SAMPLE) + "\n", encoding="utf-8")
@@ -191,7 +194,7 @@ def main() -> None:
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
-                shots = screenshots(browser, url) if args.screenshots or args.only_screenshots else []
+                shots = screenshots(browser, url, args.views) if args.screenshots or args.only_screenshots else []
                 if args.only_screenshots:
                     return
                 loads = [load_once(browser, url) for _ in range(args.runs)]

@@ -385,7 +385,7 @@ def test_every_view_fits_the_window(browser: Any, explorer_url: str, width: int)
         + urllib.parse.urlencode({"view": "compare", "texts": "\n".join(TEXTS), "word": "bank"})
     )
     page.get_by_role("table", name=re.compile("tiny-bert, layer")).wait_for()
-    for tab in ("Compare", "Senses", "Layers", "Attention", "Search"):
+    for tab in ("Compare", "Senses", "Layers", "Attention", "Inside", "Search"):
         page.get_by_role("tab", name=tab).click()
         assert page.evaluate("document.documentElement.scrollWidth") <= width, tab  # no sideways scrolling
     context.close()

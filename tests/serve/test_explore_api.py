@@ -92,3 +92,25 @@ def test_explore_command_flags_come_from_server_settings() -> None:
     assert "default: glove-50d" in out
     serve_help = CliRunner().invoke(cli, ["serve", "--help"], terminal_width=200).output
     assert "--ui" in serve_help
+
+
+def test_inside_traces_one_word_and_refuses_a_missing_one(url: str, bert_embedder: Embedder) -> None:
+    from contextvec.analysis.attention import attention_by_word
+
+    text = "We sat on the bank of the river."
+    r = httpx.post(f"{url}/explore/api/inside", json={"text": text, "word": "bank"}, headers=AUTH)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    L, H = bert_embedder.info.num_layers, bert_embedder.backend.model.config.num_attention_heads
+    assert (got["layers"], got["heads"], got["word"]) == (L, H, "bank")
+    att = attention_by_word(bert_embedder, text)  # transformers' own attention, the Attention view's numbers
+    assert got["labels"] == att.labels and got["row"] == att.index("bank")
+    import numpy as np
+
+    np.testing.assert_allclose(np.array(got["weights"]), att.weights[:, :, att.index("bank")], atol=1e-4)
+    assert len(got["stream"]["norm"]) == L + 1 and got["stream"]["cos_previous"][0] is None
+    assert np.array(got["q"]).shape[:2] == (L, H)
+    r = httpx.post(f"{url}/explore/api/inside", json={"text": text, "word": "dragon"}, headers=AUTH)
+    assert r.status_code == 400 and "'dragon' occurs 0 time(s)" in r.json()["error"]["message"]
+    r = httpx.post(f"{url}/explore/api/inside", json={"text": text, "word": "bank"})
+    assert r.status_code == 401

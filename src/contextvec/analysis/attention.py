@@ -85,13 +85,20 @@ def merge_to_words(attn: F32, owner: npt.NDArray[np.int64]) -> F32:
     return out
 
 
-def attention_by_word(embedder: Embedder, text: str, reference: Transformer | None = None) -> WordAttention:
-    """Word-level attention of every layer and head for one text (it must fit one window).
+@dataclass(frozen=True)
+class WordRows:
+    """One window of a text and the word-level row (and column) each of its tokens belongs to."""
 
-    The weights come from transformers' eager attention, or, given `reference` (the embedder's model as a
-    `contextvec.transformer.Transformer`, e.g. `Transformer.from_pretrained("minilm")`), from its trace: the same
-    numbers, from code you can read.
-    """
+    text: str
+    ids: torch.Tensor  # (1, T): prefix specials, the text's tokens, suffix specials
+    owner: npt.NDArray[np.int64]  # (T,) the row of each token, 0..n-1, rows in display order
+    labels: list[str]  # (n,) the words, and special tokens in brackets
+    spans: npt.NDArray[np.int64]  # (n, 2) char span of each row; (-1, -1) for special / space rows
+    pieces: list[str]  # (T,) each token as the tokenizer writes it
+
+
+def word_rows(embedder: Embedder, text: str) -> WordRows:
+    """Tokenize one window of `text` and give every token its word-level row (the rule of the module docstring)."""
     import torch
 
     backend = embedder.backend
@@ -105,10 +112,6 @@ def attention_by_word(embedder: Embedder, text: str, reference: Transformer | No
             "one forward pass. Give one sentence or paragraph."
         )
     ids = torch.from_numpy(np.concatenate([prefix, enc.ids, suffix]).astype(np.int64))[None]  # (1, T)
-    if reference is None:
-        attn = backend.attentions(ids, torch.ones_like(ids))[:, 0].cpu().numpy()  # (L, H, T, T)
-    else:
-        attn = reference_attentions(reference, ids)
     word_of = first_word_of_tokens(enc.offsets, doc.words)  # (n_content,), -1 = in no word
     W = len(doc.words)
     labels = [doc.text[s:e] for s, e in doc.words.tolist()]
@@ -128,21 +131,42 @@ def attention_by_word(embedder: Embedder, text: str, reference: Transformer | No
     for k, tok in enumerate(suffix):
         owner[len(prefix) + len(enc.ids) + k] = group(f"{_special(backend.piece(int(tok)))}#s{k}")
     present = np.unique(owner)  # words the tokenizer dropped entirely have no row: leave them out
-    remap = np.full(owner.max() + 1, -1, dtype=np.int64)
-    remap[present] = np.arange(len(present))
-    merged = merge_to_words(attn, remap[owner])
     names = labels + [name.rsplit("#", 1)[0] for name in extra]
     all_spans = spans + [(-1, -1)] * len(extra)
-    order_labels = [names[i] for i in present.tolist()]
-    order_spans = np.asarray([all_spans[i] for i in present.tolist()], dtype=np.int64).reshape(-1, 2)
     # place special/space groups by position: prefix first, suffix last (words keep text order)
-    order = sorted(range(len(present)), key=lambda i: _position(int(present[i]), W, extra, len(prefix)))
-    return WordAttention(
+    order = sorted(present.tolist(), key=lambda g: _position(g, W, extra, len(prefix)))
+    row_of = np.full(owner.max() + 1, -1, dtype=np.int64)
+    row_of[order] = np.arange(len(order))
+    return WordRows(
         text=doc.text,
-        labels=[order_labels[i] for i in order],
-        spans=order_spans[order],
-        weights=merged[..., order, :][..., order],
-        causal=backend.info.causal,
+        ids=ids,
+        owner=row_of[owner],
+        labels=[names[g] for g in order],
+        spans=np.asarray([all_spans[g] for g in order], dtype=np.int64).reshape(-1, 2),
+        pieces=[backend.piece(int(t)) for t in ids[0].tolist()],
+    )
+
+
+def attention_by_word(embedder: Embedder, text: str, reference: Transformer | None = None) -> WordAttention:
+    """Word-level attention of every layer and head for one text (it must fit one window).
+
+    The weights come from transformers' eager attention, or, given `reference` (the embedder's model as a
+    `contextvec.transformer.Transformer`, e.g. `Transformer.from_pretrained("minilm")`), from its trace: the same
+    numbers, from code you can read.
+    """
+    import torch
+
+    rows = word_rows(embedder, text)
+    if reference is None:
+        attn = embedder.backend.attentions(rows.ids, torch.ones_like(rows.ids))[:, 0].cpu().numpy()  # (L, H, T, T)
+    else:
+        attn = reference_attentions(reference, rows.ids)
+    return WordAttention(
+        text=rows.text,
+        labels=rows.labels,
+        spans=rows.spans,
+        weights=merge_to_words(attn, rows.owner),  # (L, H, n, n)
+        causal=embedder.backend.info.causal,
         model_id=embedder.model_id,
     )
 

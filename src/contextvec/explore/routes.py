@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from contextvec.embedder import Embedder
 from contextvec.errors import ContextvecError, InvalidInputError
 from contextvec.explore import compare_view as cv
+from contextvec.explore import inside_view as iv
 from contextvec.explore import schemas as s
 from contextvec.explore import senses_view as sv
 from contextvec.explore.jobs import Jobs
@@ -27,6 +28,7 @@ class Explorer:
 
     def __init__(self, served: Served, index_folder: Path | None, static: EmbedderProtocol | None) -> None:
         self.served, self.index_folder, self.jobs = served, index_folder, Jobs()
+        self.references = iv.References()
         self._static, self._static_error = static, None if static is not None else ""
         self._index: Index | None = None
 
@@ -78,7 +80,7 @@ def explore_router(ex: Explorer) -> APIRouter:
 
 
 def _view_routes(ex: Explorer) -> APIRouter:
-    """Endpoints that answer at once: info, words, compare, pair, attention."""
+    """Endpoints that answer at once: info, words, compare, pair, attention, inside."""
     router = APIRouter()
     served = ex.served
 
@@ -114,6 +116,16 @@ def _view_routes(ex: Explorer) -> APIRouter:
     async def attention(req: s.AttentionRequest) -> dict[str, Any]:
         served.check_limits([req.text])
         return await run_in_threadpool(cv.attention_payload, model(req.model), req.text)
+
+    @router.post("/inside")
+    async def inside(req: s.InsideRequest) -> dict[str, Any]:
+        served.check_limits([req.text])
+        name, emb = served.pick(req.model)
+
+        def run() -> dict[str, Any]:
+            return iv.inside_payload(emb, ex.references.get(name, emb), req.text, req.word, req.occurrence)
+
+        return await run_in_threadpool(run)
 
     return router
 

@@ -32,6 +32,13 @@ class AttentionRequest(_Strict):
     model: str | None = None
 
 
+class InsideRequest(_Strict):
+    text: str = Field(min_length=1)
+    word: str = Field(min_length=1, description="a word of the text")
+    occurrence: int = Field(1, ge=1)
+    model: str | None = None
+
+
 class SensesRequest(_Strict):
     word: str = Field(min_length=1)
     source: str = Field("corpus", pattern="^(corpus|index)$")

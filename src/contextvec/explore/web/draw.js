@@ -2,8 +2,9 @@
 // canvas with a grid for hit-testing, so 100k points cost one draw call per frame, not 100k DOM nodes.
 import { el, viridis, textOn, CATEGORICAL, scaleLegend } from "./common.js";
 
+// Cells that are null (a pair a causal model never sees) show a dash and stay out of the colour range.
 export function heatTable(matrix, rows, cols, caption, { lo = null, hi = null, digits = 3 } = {}) {
-  const flat = matrix.flat();
+  const flat = matrix.flat().filter((v) => v !== null && Number.isFinite(v));
   const min = lo ?? Math.min(...flat), max = hi ?? Math.max(...flat), span = max - min || 1;
   const table = el("table", { class: "heat" }, el("caption", { text: caption }));
   const head = el("tr", {}, el("td"));
@@ -13,6 +14,10 @@ export function heatTable(matrix, rows, cols, caption, { lo = null, hi = null, d
   matrix.forEach((row, i) => {
     const tr = el("tr", {}, el("th", { scope: "row", text: rows[i] }));
     row.forEach((v, j) => {
+      if (v === null || !Number.isFinite(v)) {
+        tr.append(el("td", { class: "none", title: `${rows[i]} → ${cols[j]}: not seen`, "data-value": "NaN", text: "–" }));
+        return;
+      }
       const t = (v - min) / span;
       tr.append(el("td", { style: `background:${viridis(t)};color:${textOn(t)}`, title: `${rows[i]} → ${cols[j]}: ${v}`,
         "data-value": String(v), text: v.toFixed(digits) }));
@@ -21,6 +26,24 @@ export function heatTable(matrix, rows, cols, caption, { lo = null, hi = null, d
   });
   table.append(body);
   return el("div", { class: "matrix" }, table, scaleLegend(min, max));
+}
+
+// Heat strips: one small cell per vector component (no numbers; the value is in the cell's title and data-value),
+// on a scale symmetric around 0 so the sign reads at a glance.
+export function stripTable(rows, labels, caption) {
+  const m = Math.max(1e-12, ...rows.flat().map(Math.abs));
+  const table = el("table", { class: "strips" }, el("caption", { text: caption }));
+  const body = el("tbody");
+  rows.forEach((row, i) => {
+    const tr = el("tr", {}, el("th", { scope: "row", text: labels[i] }));
+    row.forEach((v, d) => {
+      const t = (v + m) / (2 * m);
+      tr.append(el("td", { style: `background:${viridis(t)}`, title: `${labels[i]}[${d}] = ${v}`, "data-value": String(v) }));
+    });
+    body.append(tr);
+  });
+  table.append(body);
+  return el("div", { class: "matrix" }, table, scaleLegend(-m, m));
 }
 
 const NS = "http://www.w3.org/2000/svg";
@@ -34,7 +57,7 @@ function svg(tag, attrs = {}, text = null) {
 // series: [{name, values: [y per x], dash}] over x = 0..n-1; one colour per series from the categorical scale.
 export function lineChart(series, { title, xLabel, yLabel, width = 600, height = 300 }) {
   const m = { l: 48, r: 185, t: 26, b: 36 };
-  const all = series.flatMap((s) => s.values);
+  const all = series.flatMap((s) => s.values).filter((v) => v !== null);  // null: no value at that x
   const lo = Math.min(0, ...all), hi = Math.max(1, ...all);
   const n = Math.max(...series.map((s) => s.values.length));
   const X = (i) => m.l + (n > 1 ? (i / (n - 1)) : 0.5) * (width - m.l - m.r);
@@ -51,9 +74,10 @@ export function lineChart(series, { title, xLabel, yLabel, width = 600, height =
   root.append(svg("text", { transform: `translate(12,${(m.t + height - m.b) / 2}) rotate(-90)`, "text-anchor": "middle" }, yLabel));
   series.forEach((s, k) => {
     const colour = CATEGORICAL[k % CATEGORICAL.length];
-    const pts = s.values.map((v, i) => `${X(i).toFixed(1)},${Y(v).toFixed(1)}`).join(" ");
+    const pts = s.values.map((v, i) => (v === null ? "" : `${X(i).toFixed(1)},${Y(v).toFixed(1)}`)).filter(Boolean).join(" ");
     root.append(svg("polyline", { points: pts, fill: "none", stroke: colour, "stroke-width": 2.5, "stroke-dasharray": s.dash || "" }));
     s.values.forEach((v, i) => {
+      if (v === null) return;
       const dot = svg("circle", { cx: X(i), cy: Y(v), r: 3.5, fill: colour });
       dot.append(svg("title", {}, `${s.name}, layer ${i}: ${v.toFixed(3)}`));
       root.append(dot);

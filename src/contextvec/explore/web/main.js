@@ -4,10 +4,11 @@ import * as compare from "./compare.js";
 import * as senses from "./senses.js";
 import * as layers from "./layers.js";
 import * as attention from "./attention.js";
+import * as inside from "./inside.js";
 import * as search from "./search.js";
 
-const VIEWS = { compare, senses, layers, attention, search };
-const TITLES = { compare: "Compare", senses: "Senses", layers: "Layers", attention: "Attention", search: "Search" };
+const VIEWS = { compare, senses, layers, attention, inside, search };
+const TITLES = { compare: "Compare", senses: "Senses", layers: "Layers", attention: "Attention", inside: "Inside", search: "Search" };
 
 function select(view, focus = false) {
   for (const tab of document.querySelectorAll("[role=tab]")) {
