@@ -11,6 +11,8 @@ import numpy.typing as npt
 
 from contextvec.analysis.inside import inside_word, stream_measures
 from contextvec.embedder import Embedder
+from contextvec.errors import OptionError
+from contextvec.models.backend import TorchBackend
 from contextvec.transformer import Transformer
 
 
@@ -24,7 +26,13 @@ class References:
     def get(self, name: str, embedder: Embedder) -> Transformer:
         with self._lock:
             if name not in self._models:
-                self._models[name] = Transformer.from_transformers(embedder.backend.model)
+                backend = embedder.backend
+                if not isinstance(backend, TorchBackend):
+                    raise OptionError(
+                        f"the Inside view traces the transformers model in torch; model {name!r} runs on the "
+                        f"{backend.name!r} backend. Serve it with --backend torch to look inside."
+                    )
+                self._models[name] = Transformer.from_transformers(backend.model)
             return self._models[name]
 
 
