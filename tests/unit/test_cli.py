@@ -73,7 +73,7 @@ def test_embed_jsonl_levels(model_dir: str, tmp_path: Path, level: str) -> None:
     ("content", "message"),
     [
         ('{"text": "ok"}\n{"text": 3}\n', ":2: each line must be an object"),
-        ('{"text": "ok"}\n{broken\n', ":2: invalid JSON"),
+        ('{"text": "ok"}\n{broken\n', ":2: not valid JSON"),
         ('{"text": "ok", "spanz": []}\n', ":1: unknown field(s) ['spanz']"),
         ('{"text": "ok", "spans": [[1]]}\n', '"spans" must be a list of'),
         ('{"text": "ok"}\n{"text": "   "}\n', "bad.jsonl:2: the text is only whitespace"),

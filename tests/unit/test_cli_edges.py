@@ -172,3 +172,5 @@ def test_without_the_server_extra_the_cli_works_and_serve_names_the_extra() -> N
     )
     assert serve.returncode == 2, serve.stderr
     assert 'pip install "contextvec[server]"' in serve.stderr and "Traceback" not in serve.stderr
+    explore = subprocess.run([*run, "explore"], capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert explore.returncode == 2 and 'pip install "contextvec[server]"' in explore.stderr, explore.stderr

@@ -10,8 +10,10 @@ import typer
 
 
 def _help(field: str) -> str:
-    from contextvec.serve.settings import ServerSettings
-
+    try:
+        from contextvec.serve.settings import ServerSettings
+    except ImportError:  # no [server] extra: the command still lists, and says what to install when run
+        return "a server setting (install the [server] extra: pip install \"contextvec[server]\")"
     info = ServerSettings.model_fields[field]
     default = ",".join(info.default) if isinstance(info.default, list) else info.default
     return f"{info.description} (default: {default if default not in (None, '') else 'none'})"
@@ -27,7 +29,14 @@ def explore(
 ) -> None:
     """Explore contextual vectors in the browser: compare a word across sentences layer by layer, map its senses,
     contextuality curves, attention by word, and search an index by example (open the printed address)."""
+    from contextvec.cli.common import fail
     from contextvec.cli.serve import serve
+    from contextvec.errors import ContextvecError
+    from contextvec.serve import require_server_extra
 
+    try:
+        require_server_extra()
+    except ContextvecError as exc:
+        raise fail(exc) from None
     flags: dict[str, Any] = {"models": model, "index": index, "port": port, "host": host, "api_key": api_key}
     serve(**flags, ui_static_model=static_model, ui=True)

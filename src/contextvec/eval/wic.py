@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from contextvec.data.wordnet import examples_by_lemma
 from contextvec.errors import InputFileError, InvalidInputError
+from contextvec.io.readers import read_json_objects
 
 F32 = npt.NDArray[np.float32]
 
@@ -85,42 +86,33 @@ def read_pairs(path: str | Path) -> list[WicPair]:
         raise InputFileError(f"pairs file {str(path)!r} does not exist.")
     pairs = []
     fields = ("word", "sentence1", "start1", "end1", "sentence2", "start2", "end2", "label")
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputFileError(f"{path}:{n}: not valid JSON ({exc.msg}).") from None
-            missing = [f for f in fields if f not in rec]
-            if missing:
-                raise InputFileError(
-                    f"{path}:{n}: missing field(s) {', '.join(missing)}; WiC lines need {', '.join(fields)}."
-                )
-            for s, a, b in (("sentence1", "start1", "end1"), ("sentence2", "start2", "end2")):
-                text, start, end = rec[s], rec[a], rec[b]
-                if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
-                    raise InputFileError(
-                        f"{path}:{n}: {a}/{b} = {start}/{end} is not a span of {s} ({len(text)} chars)."
-                    )
-            label = rec["label"]
-            if isinstance(label, str):
-                label = label.strip().upper() in ("T", "TRUE", "1")
-            pairs.append(
-                WicPair(
-                    rec["word"],
-                    rec.get("pos", ""),
-                    rec["sentence1"],
-                    rec["start1"],
-                    rec["end1"],
-                    rec["sentence2"],
-                    rec["start2"],
-                    rec["end2"],
-                    bool(label),
-                    rec.get("split", ""),
-                )
+    for n, rec in read_json_objects(path):
+        missing = [f for f in fields if f not in rec]
+        if missing:
+            raise InputFileError(
+                f"{path}:{n}: missing field(s) {', '.join(missing)}; WiC lines need {', '.join(fields)}."
             )
+        for s, a, b in (("sentence1", "start1", "end1"), ("sentence2", "start2", "end2")):
+            text, start, end = rec[s], rec[a], rec[b]
+            if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+                raise InputFileError(f"{path}:{n}: {a}/{b} = {start}/{end} is not a span of {s} ({len(text)} chars).")
+        label = rec["label"]
+        if isinstance(label, str):
+            label = label.strip().upper() in ("T", "TRUE", "1")
+        pairs.append(
+            WicPair(
+                rec["word"],
+                rec.get("pos", ""),
+                rec["sentence1"],
+                rec["start1"],
+                rec["end1"],
+                rec["sentence2"],
+                rec["start2"],
+                rec["end2"],
+                bool(label),
+                rec.get("split", ""),
+            )
+        )
     if not pairs:
         raise InputFileError(f"{path} has no pairs.")
     return pairs

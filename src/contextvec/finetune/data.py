@@ -12,13 +12,13 @@ Labels may be missing only where `labelled=False` (files given to `contextvec pr
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from contextvec.errors import InputFileError
 from contextvec.eval.wic import WicPair, read_pairs
+from contextvec.io.readers import read_json_objects
 
 Task = Literal["classify", "tag", "wic"]
 TASKS: tuple[str, ...] = ("classify", "tag", "wic")
@@ -76,22 +76,6 @@ def _is_jsonl(path: Path) -> bool:
     return path.suffix.lower() in (".jsonl", ".json", ".ndjson")
 
 
-def _json_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputFileError(f"{path}:{n}: not valid JSON ({exc.msg}).") from None
-            if not isinstance(rec, dict):
-                raise InputFileError(f"{path}:{n}: expected a JSON object, got {type(rec).__name__}.")
-            rows.append((n, rec))
-    return rows
-
-
 def _label(value: object, where: str, labelled: bool, field: str = "label") -> str | None:
     if value is None:
         if labelled:
@@ -114,7 +98,7 @@ def _read_texts(path: Path, labelled: bool) -> list[TextExample]:
             TextExample(
                 _text(r.get("text"), f"{path}:{n}"), _label(r.get("label"), f"{path}:{n}", labelled), f"{path}:{n}"
             )
-            for n, r in _json_lines(path)
+            for n, r in read_json_objects(path)
         ]
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
@@ -131,7 +115,7 @@ def _read_texts(path: Path, labelled: bool) -> list[TextExample]:
 
 def _read_tags_jsonl(path: Path, labelled: bool) -> list[TagExample]:
     out = []
-    for n, r in _json_lines(path):
+    for n, r in read_json_objects(path):
         where = f"{path}:{n}"
         words, tags = r.get("words"), r.get("tags")
         if not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() for w in words):

@@ -1,4 +1,4 @@
-"""Input files for `contextvec embed`: plain text (one text per line) or JSON Lines.
+"""Input files: plain text (one text per line) or JSON Lines, read line by line with errors naming file and line.
 
 txt   : each non-blank line is one text (blank lines separate nothing and are skipped; `line` keeps the number).
 jsonl : each line is {"text": str, "id"?: str|int, "spans"?: [[start, end], ...]}; blank lines are skipped.
@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from contextvec.errors import InputFileError
 
@@ -33,7 +33,28 @@ def detect_format(path: Path, fmt: InputFormat) -> Literal["txt", "jsonl"]:
 
 def read_records(path: Path, fmt: InputFormat = "auto") -> Iterator[Record]:
     """Stream records from `path`; malformed lines raise InputFileError naming the file and line."""
-    kind = detect_format(path, fmt)
+    if detect_format(path, fmt) == "jsonl":
+        for number, obj in read_json_objects(path):
+            yield _record(path, number, obj)
+    else:
+        for number, line in read_lines(path):
+            yield Record(line=number, text=line)
+
+
+def read_json_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSON Lines file; anything else is an InputFileError."""
+    for number, line in read_lines(path):
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputFileError(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno}).") from None
+        if not isinstance(obj, dict):
+            raise InputFileError(f"{path}:{number}: expected a JSON object, got {type(obj).__name__}.")
+        yield number, obj
+
+
+def read_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(1-based line number, line without its newline) for each non-blank UTF-8 line; a BOM is dropped."""
     if path.is_dir():
         raise InputFileError(f"input {str(path)!r} is a folder; give a .txt or .jsonl file inside it.")
     if not path.is_file():
@@ -49,18 +70,13 @@ def read_records(path: Path, fmt: InputFormat = "auto") -> Iterator[Record]:
             if number == 1:
                 line = line.removeprefix("\ufeff")  # a BOM is file metadata, not text
             line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            yield _parse_json(path, number, line) if kind == "jsonl" else Record(line=number, text=line)
+            if line.strip():
+                yield number, line
 
 
-def _parse_json(path: Path, number: int, line: str) -> Record:
+def _record(path: Path, number: int, obj: dict[str, Any]) -> Record:
     where = f"{path}:{number}"
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InputFileError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno}).") from None
-    if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+    if not isinstance(obj.get("text"), str):
         raise InputFileError(f'{where}: each line must be an object with a string "text" field.')
     unknown = sorted(set(obj) - {"text", "id", "spans"})
     if unknown:
