@@ -13,7 +13,7 @@ def _help(field: str) -> str:
     try:
         from contextvec.serve.settings import ServerSettings
     except ImportError:  # no [server] extra: the command still lists, and says what to install when run
-        return "a server setting (install the [server] extra: pip install \"contextvec[server]\")"
+        return 'a server setting (install the [server] extra: pip install "contextvec[server]")'
     info = ServerSettings.model_fields[field]
     default = ",".join(info.default) if isinstance(info.default, list) else info.default
     return f"{info.description} (default: {default if default not in (None, '') else 'none'})"
