@@ -30,8 +30,8 @@ FLAGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest.fixture(scope="module")  # not session: Playwright's sync API keeps an asyncio loop running on this thread
+def browser() -> Iterator[Any]:  # until it stops, and the server tests after these call asyncio.run
     if not CHROMIUM.exists():
         pytest.skip("Chromium is missing: apt-get install -y chromium (scripts/install.sh dev does it)")
     playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
