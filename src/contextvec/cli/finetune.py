@@ -60,55 +60,32 @@ def _run(
         err.print(f"learned layer weights (0 = embeddings): {weights}", markup=False, highlight=False)
 
 
-@finetune_app.command("classify")
-def classify(
-    data: DataArg,
-    out_dir: OutOpt,
-    model: ModelOpt = DEFAULT_MODEL,
-    unfreeze: UnfreezeOpt = "none",
-    epochs: EpochsOpt = None,
-    lr: LrOpt = None,
-    batch_size: BatchOpt = 16,
-    seed: SeedOpt = 0,
-    max_examples: LimitOpt = None,
-    resume: ResumeOpt = False,
-) -> None:
-    """Sentence classification from a text,label CSV or {"text", "label"} JSON Lines."""
-    _run("classify", data, model, out_dir, unfreeze, epochs, lr, batch_size, seed, max_examples, resume)
+def _task_command(task: str, doc: str) -> None:
+    """Register `contextvec finetune TASK`: the same options for every task shape, `doc` as its help."""
+
+    def command(
+        data: DataArg,
+        out_dir: OutOpt,
+        model: ModelOpt = DEFAULT_MODEL,
+        unfreeze: UnfreezeOpt = "none",
+        epochs: EpochsOpt = None,
+        lr: LrOpt = None,
+        batch_size: BatchOpt = 16,
+        seed: SeedOpt = 0,
+        max_examples: LimitOpt = None,
+        resume: ResumeOpt = False,
+    ) -> None:
+        _run(task, data, model, out_dir, unfreeze, epochs, lr, batch_size, seed, max_examples, resume)
+
+    command.__doc__ = doc
+    finetune_app.command(task)(command)
 
 
-@finetune_app.command("tag")
-def tag(
-    data: DataArg,
-    out_dir: OutOpt,
-    model: ModelOpt = DEFAULT_MODEL,
-    unfreeze: UnfreezeOpt = "none",
-    epochs: EpochsOpt = None,
-    lr: LrOpt = None,
-    batch_size: BatchOpt = 16,
-    seed: SeedOpt = 0,
-    max_examples: LimitOpt = None,
-    resume: ResumeOpt = False,
-) -> None:
-    """Token tagging from CoNLL `word tag` lines or {"words", "tags"} JSON Lines (labels on words)."""
-    _run("tag", data, model, out_dir, unfreeze, epochs, lr, batch_size, seed, max_examples, resume)
-
-
-@finetune_app.command("wic")
-def wic(
-    data: DataArg,
-    out_dir: OutOpt,
-    model: ModelOpt = DEFAULT_MODEL,
-    unfreeze: UnfreezeOpt = "none",
-    epochs: EpochsOpt = None,
-    lr: LrOpt = None,
-    batch_size: BatchOpt = 16,
-    seed: SeedOpt = 0,
-    max_examples: LimitOpt = None,
-    resume: ResumeOpt = False,
-) -> None:
-    """Word-in-context pairs (the JSON Lines `contextvec eval wic` reads; "split": "train" rows when present)."""
-    _run("wic", data, model, out_dir, unfreeze, epochs, lr, batch_size, seed, max_examples, resume)
+_task_command("classify", 'Sentence classification from a text,label CSV or {"text", "label"} JSON Lines.')
+_task_command("tag", 'Token tagging from CoNLL `word tag` lines or {"words", "tags"} JSON Lines (labels on words).')
+_task_command(
+    "wic", 'Word-in-context pairs (the JSON Lines `contextvec eval wic` reads; "split": "train" rows when present).'
+)
 
 
 def predict_command(
