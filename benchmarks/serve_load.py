@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -133,6 +134,7 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", default="1,8,32,64")
     ap.add_argument("--backends", help="e.g. torch/float32,onnx/int8: batching servers of each, interleaved")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds over the backends (with --backends)")
     args = ap.parse_args()
     if args.backends:
         return compare_backends(args)
@@ -167,10 +169,25 @@ def compare_backends(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "post.lua"
         script.write_text(lua_script(load_sentences(300), args.model))
-        for engine in engines:
-            rows += run_mode(args.model, True, levels, args.duration, script, engine)  # type: ignore[arg-type]
+        for r in range(args.rounds):  # rounds interleaved, so a slow spell of the machine hits every engine alike
+            for engine in engines:
+                for row in run_mode(args.model, True, levels, args.duration, script, engine):
+                    rows.append({**row, "round": r})
+    medians = {
+        f"{b}/{d}": {
+            str(c): statistics.median(
+                float(x["requests_per_s"])  # type: ignore[arg-type]
+                for x in rows
+                if (x["backend"], x["dtype"], x["connections"]) == (b, d, c)
+            )
+            for c in levels
+        }
+        for b, d in engines
+    }
+    print(json.dumps(medians, indent=2))
     summary = {"command": "python benchmarks/serve_load.py " + " ".join(sys.argv[1:]), "model": args.model,
-               "duration_s": args.duration, "cpu_count": os.cpu_count(), "rows": rows}  # fmt: skip
+               "duration_s": args.duration, "rounds": args.rounds, "cpu_count": os.cpu_count(),
+               "median_requests_per_s": medians, "rows": rows}  # fmt: skip
     (HERE / "results" / f"serve_load-backends-{args.model}.json").write_text(json.dumps(summary, indent=2))
 
 

@@ -3,6 +3,8 @@ otherwise pick, all in one run on this machine:
 
   loop      : the tutorial loop — one sentence at a time through transformers (subword vectors only)
   st        : sentence-transformers encode(output_value="token_embeddings") (subword vectors only)
+  st-onnx   : the same on its ONNX backend, graph optimised by its own `export_optimized_onnx_model(..., "O3")`
+  st-onnx-int8 : its ONNX backend, `export_dynamic_quantized_onnx_model(..., "avx512_vnni" or "avx2")`
   ours      : contextvec Embedder.embed_words, torch backend (subword vectors aligned and pooled into words)
   onnx      : the same, backend="onnx" (ONNX Runtime float32)
   onnx-int8 : the same, backend="onnx", dtype="int8"
@@ -14,6 +16,8 @@ the best kernel matmul rate here (torch, ONNX Runtime MLAS fp32 / int8; benchmar
 on disk, peak RSS, and the word vectors' parity with torch float32.
 
     python benchmarks/throughput.py --model minilm --methods st,ours,onnx,onnx-int8
+    python benchmarks/throughput.py --model minilm --methods st-onnx,st-onnx-int8,onnx-int8 --mode separate \
+        --peer-python /path/to/venv-with-st-onnx/bin/python   # optimum-onnx needs transformers < 4.58
     python benchmarks/throughput.py --device cuda --dtype bfloat16 --methods ours   # tokens/s and MFU on a GPU
 """
 
@@ -45,17 +49,50 @@ def load_sentences(n: int) -> list[str]:
 
 
 OURS = {"ours": ("torch", None), "onnx": ("onnx", None), "onnx-int8": ("onnx", "int8")}
+ST_ONNX = {"st-onnx": "onnx/model_O3.onnx", "st-onnx-int8": None}  # int8 file name depends on the CPU
 
 
-def prepare(method: str, model: str, sentences: list[str], token_budget: int, dtype: str, device: str) -> Any:
-    """A zero-argument function running one pass of `method`, and what it is: (once, facts)."""
+def st_onnx(method: str, path: str, device: str) -> Any:
+    """sentence-transformers on its ONNX backend, exported and optimised/quantized by its own functions into a
+    scratch copy of the model folder (not timed)."""
+    import shutil
+    import tempfile
+
+    from sentence_transformers import (
+        SentenceTransformer,
+        export_dynamic_quantized_onnx_model,
+        export_optimized_onnx_model,
+    )
+
+    work = str(Path(tempfile.mkdtemp()) / "model")
+    shutil.copytree(path, work)
+    st = SentenceTransformer(work, backend="onnx", device=device)
+    file_name = ST_ONNX[method]
+    if file_name is None:
+        config = "avx512_vnni" if "avx512_vnni" in Path("/proc/cpuinfo").read_text() else "avx2"
+        export_dynamic_quantized_onnx_model(st, config, work)
+        file_name = f"onnx/model_qint8_{config}.onnx"
+    else:
+        export_optimized_onnx_model(st, "O3", work)
+    model = SentenceTransformer(work, backend="onnx", device=device, model_kwargs={"file_name": file_name})
+    return model, Path(work) / file_name
+
+
+def prepare(  # long: one branch per method, each a few lines
+    method: str, model: str, path: str, sentences: list[str], token_budget: int, dtype: str, device: str
+) -> Any:
+    """A zero-argument function running one pass of `method`, and what it is: (once, facts). `path` is the model's
+    folder, so that a peer method runs in a Python without contextvec (`--peer-python`)."""
     import torch
 
-    from contextvec import Embedder
-    from contextvec.models.registry import resolve_model
-
-    path = resolve_model(model).path
+    if method in ST_ONNX:
+        peer, onnx_file = st_onnx(method, path, device)
+        return (lambda: peer.encode(sentences, output_value="token_embeddings", batch_size=32)), {
+            "size_on_disk_mb": onnx_file.stat().st_size / 1e6
+        }
     if method in OURS:
+        from contextvec import Embedder
+
         backend, forced = OURS[method]
         emb = Embedder(model, device=device, token_budget=token_budget, dtype=forced or dtype, backend=backend)  # type: ignore[arg-type]
         size = getattr(emb.backend, "size_on_disk", None) or sum(
@@ -99,28 +136,23 @@ def counts(model: str, sentences: list[str]) -> tuple[int, int]:
     return tokens, sum(len(d.words) for d in make_documents(sentences))
 
 
-def run_method(
-    method: str, model: str, n: int, runs: int, token_budget: int, dtype: str, device: str
-) -> dict[str, object]:
-    """One method in this process (the `separate` timing)."""
+def run_method(args: argparse.Namespace) -> dict[str, object]:
+    """One method in this process (the `separate` timing); imports contextvec only if the method is ours."""
     import torch
 
-    sentences = load_sentences(n)
-    once, facts = prepare(method, model, sentences, token_budget, dtype, device)
+    sentences = load_sentences(args.sentences)
+    once, facts = prepare(args.only, args.model, args.model_path, sentences, args.token_budget, args.dtype, args.device)
     facts.pop("embedder", None)
     once()  # warm-up
     times = []
-    for _ in range(runs):
+    for _ in range(args.runs):
         t0 = time.perf_counter()
         once()
         times.append(time.perf_counter() - t0)
-    n_tokens, n_words = counts(model, sentences)
     return {
         **facts,
-        "method": method,
+        "method": args.only,
         "times_s": times,
-        "tokens": n_tokens,
-        "words": n_words,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "threads": torch.get_num_threads(),
     }
@@ -152,7 +184,12 @@ def alternate(args: argparse.Namespace, methods: list[str]) -> dict[str, Any]:
     import numpy as np
 
     sentences = load_sentences(args.sentences)
-    prepared = {m: prepare(m, args.model, sentences, args.token_budget, args.dtype, args.device) for m in methods}
+    if args.peer_python:  # a peer installed in another Python cannot share this process
+        methods = [m for m in methods if m not in ST_ONNX]
+    prepared = {
+        m: prepare(m, args.model, args.model_path, sentences, args.token_budget, args.dtype, args.device)
+        for m in methods
+    }
     for once, _ in prepared.values():
         once()  # warm-up
     times: dict[str, list[float]] = {m: [] for m in methods}
@@ -182,7 +219,8 @@ def separate(args: argparse.Namespace, methods: list[str]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for _ in range(args.rounds):  # interleaved, so a slow spell of the machine hits every method alike
         for method in methods:
-            cmd = [sys.executable, __file__, "--only", method, "--model", args.model,
+            python = args.peer_python if args.peer_python and method in ST_ONNX else sys.executable
+            cmd = [python, __file__, "--only", method, "--model", args.model, "--model-path", args.model_path,
                    "--sentences", str(args.sentences), "--runs", str(args.runs),
                    "--token-budget", str(args.token_budget), "--dtype", args.dtype,
                    "--device", args.device]  # fmt: skip
@@ -209,12 +247,16 @@ def main() -> None:  # long: argument parsing, two timing modes and the summary 
     ap.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
     ap.add_argument("--methods", default="st,ours,onnx,onnx-int8")
     ap.add_argument("--mode", default="both", choices=["both", "separate", "alternate"])
+    ap.add_argument("--peer-python", help="Python of a venv with sentence-transformers[onnx], for st-onnx*")
     ap.add_argument("--only", help=argparse.SUPPRESS)
+    ap.add_argument("--model-path", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.only:
-        one = run_method(args.only, args.model, args.sentences, args.runs, args.token_budget, args.dtype, args.device)
-        print(json.dumps(one))
+        print(json.dumps(run_method(args)))
         return
+    from contextvec.models.registry import resolve_model
+
+    args.model_path = str(resolve_model(args.model).path)
     from kernel_rates import cpu_flags, kernel_rates
 
     methods = args.methods.split(",")

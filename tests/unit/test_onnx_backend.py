@@ -104,6 +104,14 @@ def onnx32_size(onnx8: OnnxBackend) -> int:
     return (Path(str(onnx8.folder).replace("-int8", "-float32")) / onnx_export.MODEL_FILE).stat().st_size
 
 
+def test_attention_is_one_fused_op_per_layer(onnx32: OnnxBackend, onnx8: OnnxBackend) -> None:
+    import onnx
+
+    for backend in (onnx32, onnx8):
+        ops = [n.op_type for n in onnx.load(str(backend.folder / onnx_export.MODEL_FILE)).graph.node]
+        assert ops.count("Attention") == backend.info.num_layers and "Softmax" not in ops
+
+
 def test_words_spans_sentences_keep_shapes_and_offsets(torch_backend: TorchBackend, onnx32: OnnxBackend) -> None:
     texts = [*CORPUS[:7], LONG]
     a = Embedder.from_backend(torch_backend, token_budget=256)
@@ -128,7 +136,8 @@ def test_cache_entry_is_reused_and_named_by_version_and_precision(
 ) -> None:
     from contextvec import __version__
 
-    assert onnx32.folder.name.endswith(f"-v{__version__}-float32") and onnx8.folder.name.endswith("-int8")
+    recipe = f"-v{__version__}-opset{onnx_export.OPSET}"
+    assert onnx32.folder.name.endswith(f"{recipe}-float32") and onnx8.folder.name.endswith(f"{recipe}-int8")
     calls: list[Path] = []
     monkeypatch.setattr(onnx_export, "export_all_states", lambda model, path: calls.append(path))
     again = OnnxBackend(TorchBackend(tiny_bert(wordpiece_tokenizer), wordpiece_tokenizer, "tiny-bert"), "float32")
