@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from tiny_models import CORPUS, tiny_bert
+from tiny_models import CORPUS, tiny_bert, tiny_llama
 from transformers import PreTrainedTokenizerFast
 
 from contextvec import Embedder
@@ -91,6 +91,23 @@ def test_float32_hidden_states_match_transformers(
         assert _cosines(g, w).min() > 0.99999
 
 
+def test_causal_decoder_exports_with_its_mask(cache: Path, bpe_tokenizer: PreTrainedTokenizerFast) -> None:
+    """A Llama-shaped (rotary, causal) decoder exports at its own opset and keeps the causal mask."""
+    ids, mask = _batch()
+    ids = ids % 50 + 5
+    onnx = OnnxBackend(TorchBackend(tiny_llama(bpe_tokenizer), bpe_tokenizer, "tiny-llama"), "float32")
+    model = tiny_llama(bpe_tokenizer)
+    model.set_attn_implementation("eager")
+    with torch.no_grad():
+        want = model(input_ids=ids, attention_mask=mask, output_hidden_states=True, use_cache=False).hidden_states
+    got = onnx.forward(ids, mask)
+    assert onnx.folder.name.endswith(f"-opset{onnx_export.ROTARY_OPSET}-float32")
+    real = mask.bool().numpy()
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        assert np.abs(g.numpy()[real] - w.numpy()[real]).max() < 1e-4
+
+
 def test_int8_hidden_states_are_close(onnx8: OnnxBackend, wordpiece_tokenizer: PreTrainedTokenizerFast) -> None:
     real, ref = _reference(wordpiece_tokenizer)
     states = onnx8.forward(*_batch())
@@ -136,7 +153,7 @@ def test_cache_entry_is_reused_and_named_by_version_and_precision(
 ) -> None:
     from contextvec import __version__
 
-    recipe = f"-v{__version__}-opset{onnx_export.OPSET}"
+    recipe = f"-v{__version__}-opset{onnx_export.OPSET}"  # BERT: the opset with a fused Attention op
     assert onnx32.folder.name.endswith(f"{recipe}-float32") and onnx8.folder.name.endswith(f"{recipe}-int8")
     calls: list[Path] = []
     monkeypatch.setattr(onnx_export, "export_all_states", lambda model, path: calls.append(path))

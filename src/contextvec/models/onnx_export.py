@@ -1,7 +1,8 @@
 """Export a transformers model to ONNX with every hidden state as an output, optimise it, and (for int8)
 quantize it: built once into the model cache, atomically, keyed by the weights, contextvec's version, the opset
-and the precision. At opset 23 the exporter writes attention as ONNX's own Attention op, which ONNX Runtime runs as
-one kernel (scores, mask, softmax and mixing fused), where opset 18 left them as separate float32 ops.
+and the precision. Encoders are exported at opset 23, where attention becomes ONNX's own Attention op, which ONNX
+Runtime runs as one kernel (scores, mask, softmax and mixing fused; opset 18 left them as separate float32 ops).
+Rotary decoders stay at opset 18 (see `opset_for`).
 
 The int8 recipe was chosen by measurement (docs/backends.md): ONNX Runtime dynamic quantization, QInt8
 weights per output channel (U8S8: the fast path on AVX-512 VNNI and AVX-VNNI CPUs), only MatMuls with a weight
@@ -28,6 +29,16 @@ logger = logging.getLogger(__name__)
 MODEL_FILE = "model.onnx"
 META_FILE = "contextvec-onnx.json"
 OPSET = 23  # opset 23 has a standard Attention op: the exporter maps SDPA to it and ORT runs it fused
+ROTARY_OPSET = 18  # at 23 the exporter also writes rotary positions as RotaryEmbedding, which ORT 1.31 rejects
+ENCODERS = {"bert", "mpnet", "roberta", "xlm-roberta"}  # learned positions: the models exported at OPSET
+
+
+def opset_for(config: Any) -> int:
+    """OPSET for encoders with learned positions; ROTARY_OPSET for rotary decoders (Llama-shaped), whose opset-23
+    graph fails in ONNX Runtime ("cos_cache and sin_cache are expected to have the same shape as input x")."""
+    return OPSET if config.model_type in ENCODERS else ROTARY_OPSET
+
+
 INT8_RECIPE = {
     "weight_type": "QInt8",
     "per_channel": True,
@@ -51,7 +62,7 @@ def weights_fingerprint(model: Any) -> str:
 def onnx_entry(model: Any, model_id: str, precision: str) -> Path:
     """The cache folder holding `model` exported for ONNX Runtime at `precision` ("float32" or "int8")."""
     slug = "".join(c if c.isalnum() else "-" for c in Path(model_id).name.lower())[:40] or "model"
-    recipe = f"v{__version__}-opset{OPSET}"  # a new export recipe gets a new entry, even at the same version
+    recipe = f"v{__version__}-opset{opset_for(model.config)}"  # a new recipe, a new entry
     final = cache_root() / "onnx" / f"{slug}-{weights_fingerprint(model)}-{recipe}-{precision}"
 
     def build(tmp: Path) -> None:
@@ -80,7 +91,7 @@ def onnx_entry(model: Any, model_id: str, precision: str) -> Path:
     return build_once(final, build, lambda p: (p / MODEL_FILE).is_file() and (p / META_FILE).is_file())
 
 
-def export_all_states(model: Any, path: Path, opset: int = OPSET) -> None:
+def export_all_states(model: Any, path: Path, opset: int | None = None) -> None:
     """torch.onnx.export (the dynamo exporter) of ids (B, T), mask (B, T) -> hidden_0..hidden_L, each (B, T, D),
     with dynamic batch and sequence axes."""
     import torch
@@ -115,7 +126,7 @@ def export_all_states(model: Any, path: Path, opset: int = OPSET) -> None:
             input_names=["input_ids", "attention_mask"],
             output_names=names,
             dynamic_shapes=({0: batch, 1: seq}, {0: batch, 1: seq}),
-            opset_version=opset,
+            opset_version=opset or opset_for(model.config),
             dynamo=True,
             external_data=False,
             verbose=False,
@@ -127,7 +138,7 @@ def optimise(src: Path, dst: Path, config: Any) -> None:
     session adds its hardware-specific optimisations at load time."""
     from onnxruntime.transformers.optimizer import optimize_model
 
-    model_type = "bert" if config.model_type in {"bert", "mpnet", "roberta", "xlm-roberta"} else "gpt2"
+    model_type = "bert" if config.model_type in ENCODERS else "gpt2"
     heads = int(getattr(config, "num_attention_heads", 0))
     hidden = int(config.hidden_size)
     quiet = logging.getLogger("onnxruntime")
