@@ -386,7 +386,8 @@ def report(_: argparse.Namespace) -> dict[str, Any]:
         lines += [
             "",
             f"Peak RSS, largest / 1x: {g['peak_rss_mib_before_table']:.2f} before the table build, "
-            f"{g['peak_rss_mib']:.2f} for the whole build (shard_rows={m['shard_rows']}).",
+            f"{g['peak_rss_mib']:.2f} for the whole build (shard_rows={m['shard_rows']}, "
+            f"vector index from {m.get('ann_min_rows', 50_000):,} rows).",
             "",
         ]
     if "brown" in load:

@@ -44,7 +44,7 @@ def test_ivf_index_is_built_past_the_threshold_and_finds_the_row(tmp_path: Path,
     assert m.table["word"]["index"] == "flat" and m.rows > 1500
     info = build_tables(folder, Manifest.load(folder), ann_min_rows=1000)
     partitions = int(np.sqrt(m.rows))
-    expected = f"IVF_PQ partitions={partitions} sub_vectors={bert_embedder.dim // 8} sample={256 * partitions}"
+    expected = f"IVF_PQ partitions={partitions} sub_vectors={bert_embedder.dim // 4} bits=4 sample={256 * partitions}"
     assert info["word"]["index"] == expected
     m.table = info
     m.save(folder)
@@ -58,13 +58,14 @@ def test_ivf_index_is_built_past_the_threshold_and_finds_the_row(tmp_path: Path,
 def test_ivf_training_sample_stops_growing_with_the_corpus() -> None:
     """LanceDB's default sample is 256 vectors a partition (~sqrt(N) partitions): 281k vectors at Brown's 1.2M
     rows. contextvec caps it, so the k-means training data, the part of the index build that grew with N, is
-    the same size from ~65k rows up to the point where MIN_SAMPLE_RATE takes over (4.2M rows)."""
+    the same size from ~33k rows up to the point where MIN_SAMPLE_RATE takes over (~1M rows)."""
     small = table.ivf_pq_params(10_000, 384)
     assert small["num_partitions"] == 100 and small["sample_rate"] == 256  # below the cap: LanceDB's default
-    for rows in (143_523, 1_206_336, 4_000_000):
+    for rows in (143_523, 400_000, 1_000_000):
         p = table.ivf_pq_params(rows, 384)
         assert p["num_partitions"] == int(np.sqrt(rows))
         sample = p["sample_rate"] * p["num_partitions"]
         assert table.TRAIN_VECTORS - p["num_partitions"] < sample <= table.TRAIN_VECTORS
         assert p["sample_rate"] >= table.MIN_SAMPLE_RATE
-    assert table.ivf_pq_params(1_206_336, 384)["sample_rate"] == 65_536 // 1098  # 59 a partition at Brown
+    brown = table.ivf_pq_params(1_206_336, 384)  # 1,098 partitions: the floor of 32 a partition holds
+    assert brown["sample_rate"] == table.MIN_SAMPLE_RATE and brown["num_sub_vectors"] == 96

@@ -19,11 +19,12 @@ if TYPE_CHECKING:
 LANCE_DIR = "lance"
 ANN_MIN_ROWS = 50_000  # below this, exact search: flat p50 stays under ~50 ms and no index build (docs/index.md)
 # The IVF k-means sample, capped: LanceDB's default (256 vectors a partition, ~sqrt(N) partitions) grows with the
-# corpus (431 MB of float32 at Brown's 1.2M rows). The cap keeps the build's memory independent of N
-# (benchmarks/index_table_memory.py); the PQ codebooks' own sample is LanceDB's fixed 256 * 2**PQ_BITS vectors.
-TRAIN_VECTORS = 65_536
-MIN_SAMPLE_RATE = 32  # never fewer training vectors a partition than this (k-means needs a few dozen)
-PQ_BITS = 8
+# corpus (431 MB of float32 at Brown's 1.2M rows) and was the peak of the build's memory. Capped, and with 4-bit
+# PQ codes (LanceDB trains their codebooks on 256 * 2**PQ_BITS vectors: 4,096 instead of 65,536), the index build
+# took 14 s instead of 104 s at 250k rows with recall@10 0.998 (benchmarks/index_sample.py, docs/index.md).
+TRAIN_VECTORS = 32_768
+MIN_SAMPLE_RATE = 32  # never fewer training vectors a partition than this (above ~1M rows the sample grows again)
+PQ_BITS = 4  # 96 sub-vectors of 4 dims for minilm: 48 bytes a row, the same code size as 8 bits x 48
 SCAN = {"batch_size": 8192, "batch_readahead": 1, "fragment_readahead": 1}  # a shard is read a few pages at a time
 
 
