@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 from pathlib import Path
 
@@ -69,3 +70,15 @@ def test_ivf_training_sample_stops_growing_with_the_corpus() -> None:
         assert p["sample_rate"] >= table.MIN_SAMPLE_RATE
     brown = table.ivf_pq_params(1_206_336, 384)  # 1,098 partitions: the floor of 32 a partition holds
     assert brown["sample_rate"] == table.MIN_SAMPLE_RATE and brown["num_sub_vectors"] == 96
+
+
+def test_the_shuffle_setting_is_scoped_and_a_users_own_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    name = "LANCE_SHUFFLE_BATCH_BYTES"
+    monkeypatch.delenv(name, raising=False)
+    with table._env_default(name, "8"):
+        assert os.environ[name] == "8"
+    assert name not in os.environ
+    monkeypatch.setenv(name, "1234")
+    with table._env_default(name, "8"):
+        assert os.environ[name] == "1234"
+    assert os.environ[name] == "1234"

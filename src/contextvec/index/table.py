@@ -7,7 +7,10 @@ benchmarks/index.py, see docs/index.md) and exact. Word tables also get a scalar
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +28,10 @@ ANN_MIN_ROWS = 50_000  # below this, exact search: flat p50 stays under ~50 ms a
 TRAIN_VECTORS = 32_768
 MIN_SAMPLE_RATE = 32  # never fewer training vectors a partition than this (above ~1M rows the sample grows again)
 PQ_BITS = 4  # 96 sub-vectors of 4 dims for minilm: 48 bytes a row, the same code size as 8 bits x 48
+# LanceDB's shuffle (rows -> partitions) holds up to LANCE_SHUFFLE_BATCH_BYTES (128 MiB by its own count) before
+# it spills to disk; rows held cost several times what that count says, so memory grew with N up to there. A
+# smaller batch bounds it (benchmarks/index_table_memory.py); a user's own setting of the variable wins.
+SHUFFLE_BATCH_BYTES = 8 * 2**20
 SCAN = {"batch_size": 8192, "batch_readahead": 1, "fragment_readahead": 1}  # a shard is read a few pages at a time
 
 
@@ -97,6 +104,19 @@ def ivf_pq_params(rows: int, dim: int) -> dict[str, int]:
     }
 
 
+@contextlib.contextmanager
+def _env_default(name: str, value: str) -> Iterator[None]:
+    """Set an environment variable for the block unless the user set it; restore it afterwards."""
+    if name in os.environ:
+        yield
+        return
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        os.environ.pop(name, None)
+
+
 def _vector_index(table: Any, rows: int, dim: int) -> str:
     """Build the IVF_PQ index (search refines PQ distances on the exact vectors); returns its description."""
     from lancedb.index import IvfPq
@@ -109,7 +129,8 @@ def _vector_index(table: Any, rows: int, dim: int) -> str:
         num_bits=p["num_bits"],
         sample_rate=p["sample_rate"],
     )
-    table.create_index("vector", config=config, replace=True)
+    with _env_default("LANCE_SHUFFLE_BATCH_BYTES", str(SHUFFLE_BATCH_BYTES)):
+        table.create_index("vector", config=config, replace=True)
     bits = "" if p["num_bits"] == 8 else f" bits={p['num_bits']}"
     sample = p["sample_rate"] * p["num_partitions"]
     return f"IVF_PQ partitions={p['num_partitions']} sub_vectors={p['num_sub_vectors']}{bits} sample={sample}"
