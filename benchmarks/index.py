@@ -352,6 +352,28 @@ def wordnet(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def memory_table(m: dict[str, Any]) -> list[str]:
+    lines = [
+        "| corpus | rows | shards | vector index | build time | peak RSS before table | peak RSS whole build |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {o['factor']}x ({o['docs']} docs) | {o['rows']:,} | {o.get('shards', '?')}"
+        f" | {o.get('vector_index', '?')} | {o['seconds']:.0f} s"
+        f" | {o.get('peak_rss_mib_before_table', 0):,.0f} MiB | {o['peak_rss_mib']:,.0f} MiB |"
+        for o in m["sizes"]
+    ]
+    g = m["max_growth"]
+    return [
+        *lines,
+        "",
+        f"Peak RSS, largest / 1x: {g['peak_rss_mib_before_table']:.2f} before the table build, "
+        f"{g['peak_rss_mib']:.2f} for the whole build (shard_rows={m['shard_rows']}, "
+        f"vector index from {m.get('ann_min_rows', 50_000):,} rows).",
+        "",
+    ]
+
+
 def report(_: argparse.Namespace) -> dict[str, Any]:
     """Render benchmarks/results/index.md from the index-*.json files present."""
     load = {p.stem.removeprefix("index-"): json.loads(p.read_text()) for p in RESULTS.glob("index-*.json")}
@@ -370,26 +392,9 @@ def report(_: argparse.Namespace) -> dict[str, Any]:
             f"({t['build_without_table_ratio']:.2f} without the table build) |",
             "",
         ]
-    if "memory" in load:
-        m = load["memory"]
-        lines += [
-            "| corpus | rows | shards | vector index | build time | peak RSS before table | peak RSS whole build |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {o['factor']}x ({o['docs']} docs) | {o['rows']:,} | {o.get('shards', '?')}"
-            f" | {o.get('vector_index', '?')} | {o['seconds']:.0f} s"
-            f" | {o.get('peak_rss_mib_before_table', 0):,.0f} MiB | {o['peak_rss_mib']:,.0f} MiB |"
-            for o in m["sizes"]
-        ]
-        g = m["max_growth"]
-        lines += [
-            "",
-            f"Peak RSS, largest / 1x: {g['peak_rss_mib_before_table']:.2f} before the table build, "
-            f"{g['peak_rss_mib']:.2f} for the whole build (shard_rows={m['shard_rows']}, "
-            f"vector index from {m.get('ann_min_rows', 50_000):,} rows).",
-            "",
-        ]
+    for key in ("memory", "memory_ann"):  # default threshold; the vector index at every size
+        if key in load:
+            lines += memory_table(load[key])
     if "brown" in load:
         b = load["brown"]
         whole = b["fraction"] >= 1.0

@@ -4,9 +4,11 @@ is embedded). A thread samples /proc/self/status every 20 ms: RssAnon (allocatio
 pages: mapped libraries and files, page cache rather than allocations) separately, tagged with the phase.
 
     nice python benchmarks/index_table_memory.py --source /tmp/contextvec-bench-index/idx --shards 1 4 16
-    nice python benchmarks/index_table_memory.py --source DIR --shards 4 --recipe lancedb-default
+    nice python benchmarks/index_table_memory.py --source DIR --shards 4 --recipe PQ_BITS=8,TRAIN_VECTORS=65536
 
-Each size runs in its own fresh process (--child); results go to benchmarks/results/index-table_memory.json.
+Each size runs in its own fresh process (--child); results go to benchmarks/results/index-OUT.json. The committed
+index-table_memory.json gathers the runs of five recipes (--recipe knobs, LANCEDB_LOG=info for the phases); its
+"lancedb-default" runs were made with index/table.py as it was before the memory work (git history).
 """
 
 from __future__ import annotations
@@ -123,7 +125,7 @@ def main() -> None:
     ap.add_argument("--shards", type=int, nargs="+", default=[1, 4, 16])
     ap.add_argument("--recipe", default="contextvec")
     ap.add_argument("--child", action="store_true")
-    ap.add_argument("--out", default="table_memory")
+    ap.add_argument("--out", default="table_memory_run", help="writes benchmarks/results/index-OUT.json")
     args = ap.parse_args()
     if args.child:
         print("RESULT " + json.dumps(child(args.source, args.shards[0], args.recipe)), flush=True)

@@ -29,8 +29,8 @@ TRAIN_VECTORS = 32_768
 MIN_SAMPLE_RATE = 32  # never fewer training vectors a partition than this (above ~1M rows the sample grows again)
 PQ_BITS = 4  # 96 sub-vectors of 4 dims for minilm: 48 bytes a row, the same code size as 8 bits x 48
 # LanceDB's shuffle (rows -> partitions) holds up to LANCE_SHUFFLE_BATCH_BYTES (128 MiB by its own count) before
-# it spills to disk; rows held cost several times what that count says, so memory grew with N up to there. A
-# smaller batch bounds it (benchmarks/index_table_memory.py); a user's own setting of the variable wins.
+# it spills to disk, and grows with N; 8 MiB took 69 MiB off its peak at 800k rows, though the step still grows
+# (benchmarks/index_table_memory.py, docs/index.md). A user's own setting of the variable wins.
 SHUFFLE_BATCH_BYTES = 8 * 2**20
 SCAN = {"batch_size": 8192, "batch_readahead": 1, "fragment_readahead": 1}  # a shard is read a few pages at a time
 
