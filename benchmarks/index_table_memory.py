@@ -119,14 +119,39 @@ def child(source: Path, shards: int, recipe: str) -> dict[str, Any]:
     }
 
 
+def plot(path: Path) -> None:
+    """RssAnon over the LanceDB side of the build: LanceDB's default recipe vs the shipped one."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = json.loads((RESULTS / "index-table_memory.json").read_text())["recipes"]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for name, color in (("lancedb-default", "tab:red"), ("cap-32k-4bit-shuffle-8MiB", "tab:blue")):
+        for run, style in zip(data[name]["runs"][-2:], (":", "-"), strict=True):
+            t = [p[0] for p in run["timeline"]]
+            ax.plot(t, [p[2] for p in run["timeline"]], style, color=color, label=f"{name}, {run['rows']:,} rows")
+    ax.set_xlabel("seconds (table build, then the vector index)")
+    ax.set_ylabel("RssAnon (MiB)")
+    ax.set_title("LanceDB side of an index build, alone (benchmarks/index_table_memory.py)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--source", type=Path, required=True, help="an index folder whose shards are reused")
+    ap.add_argument("--source", type=Path, help="an index folder whose shards are reused")
     ap.add_argument("--shards", type=int, nargs="+", default=[1, 4, 16])
     ap.add_argument("--recipe", default="contextvec")
     ap.add_argument("--child", action="store_true")
+    ap.add_argument("--plot", type=Path, help="only draw the committed results into this PNG")
     ap.add_argument("--out", default="table_memory_run", help="writes benchmarks/results/index-OUT.json")
     args = ap.parse_args()
+    if args.plot:
+        plot(args.plot)
+        return
     if args.child:
         print("RESULT " + json.dumps(child(args.source, args.shards[0], args.recipe)), flush=True)
         return
