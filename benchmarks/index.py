@@ -93,39 +93,70 @@ def throughput(args: argparse.Namespace) -> dict[str, Any]:
 
 
 MEMORY_CHILD = """
-import resource, sys, time
+import resource, sys, threading, time
 import contextvec.index.table as table
 from contextvec.index import build_index
-peak = {}
-real = table.build_tables
-def measured(*a, **k):
-    peak["before_table"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return real(*a, **k)
-table.build_tables = measured
+phase, peaks = ["embed"], {}
+def status():
+    got = {}
+    for line in open("/proc/self/status"):
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "RssAnon", "RssFile"):
+            got[key] = int(value.split()[0])
+    return got
+def sample():
+    while True:  # peak of each field per phase, every 20 ms
+        now = status()
+        peak = peaks.setdefault(phase[0], dict.fromkeys(now, 0))
+        for key, value in now.items():
+            peak[key] = max(peak[key], value)
+        time.sleep(0.02)
+threading.Thread(target=sample, daemon=True).start()
+before = {}
+real_tables, real_index = table.build_tables, table._vector_index
+def tables(folder, manifest, ann_min_rows=table.ANN_MIN_ROWS):
+    before["table"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    phase[0] = "table"
+    return real_tables(folder, manifest, ann_min_rows=int(sys.argv[5]))
+def vector_index(*a, **k):
+    phase[0] = "vector_index"
+    try:
+        return real_index(*a, **k)
+    finally:
+        phase[0] = "after_vector_index"
+table.build_tables, table._vector_index = tables, vector_index
 t0 = time.perf_counter()
 m = build_index(sys.argv[1], sys.argv[2], model=sys.argv[3], shard_rows=int(sys.argv[4]), batch_docs=64)
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-index = m.table["word"]["index"].split()[0]
-print("RESULT", m.rows, time.perf_counter() - t0, peak["before_table"], rss, len(m.shards), index, flush=True)
+time.sleep(0.05)
+index = m.table["word"]["index"]
+print("RESULT", m.rows, time.perf_counter() - t0, before["table"], rss, len(m.shards), flush=True)
+print("INDEX", index, flush=True)
+print("PEAKS", repr(peaks), flush=True)
 """
 
 
 def memory(args: argparse.Namespace) -> dict[str, Any]:
-    """Peak RSS of a whole build in a fresh process at 1x, 4x and 16x corpus size (shard_rows fixed)."""
+    """Peak RSS of a whole build in a fresh process at 1x, 4x and 16x corpus size (shard_rows fixed).
+
+    --ann-min-rows sets the row count from which the LanceDB table gets its IVF_PQ index (the library's default
+    is table.ANN_MIN_ROWS); set it below the 1x row count to compare builds that all include the vector index.
+    """
+    import ast
+
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         for factor in (1, 4, 16):
             folder = Path(tmp) / f"x{factor}"
             folder.mkdir()
             src = write_txt(brown_docs(args.docs * factor), folder)
+            cmd = [sys.executable, "-c", MEMORY_CHILD, str(src), str(folder / "idx"), args.model]
             run = subprocess.run(
-                [sys.executable, "-c", MEMORY_CHILD, str(src), str(folder / "idx"), args.model, str(args.shard_rows)],
-                capture_output=True,
-                text=True,
-                check=True,
+                [*cmd, str(args.shard_rows), str(args.ann_min_rows)], capture_output=True, text=True, check=True
             )
-            line = next(x for x in run.stdout.splitlines() if x.startswith("RESULT "))
-            rows, seconds, before_kb, rss_kb, shards, index = line.split()[1:]
+            lines = {x.split(" ", 1)[0]: x.split(" ", 1)[1] for x in run.stdout.splitlines() if " " in x}
+            rows, seconds, before_kb, rss_kb, shards = lines["RESULT"].split()
+            peaks = ast.literal_eval(lines["PEAKS"])
             out.append(
                 {
                     "factor": factor,
@@ -135,11 +166,19 @@ def memory(args: argparse.Namespace) -> dict[str, Any]:
                     "peak_rss_mib_before_table": int(before_kb) / 1024,
                     "peak_rss_mib": int(rss_kb) / 1024,
                     "shards": int(shards),
-                    "vector_index": index,
+                    "vector_index": lines["INDEX"],
+                    "phase_peaks_mib": {p: {k: v / 1024 for k, v in d.items()} for p, d in peaks.items()},
                 }
             )
+            print(json.dumps(out[-1]), flush=True)
     growth = {key: max(o[key] for o in out) / out[0][key] for key in ("peak_rss_mib_before_table", "peak_rss_mib")}
-    return {"shard_rows": args.shard_rows, "batch_docs": 64, "sizes": out, "max_growth": growth}
+    return {
+        "shard_rows": args.shard_rows,
+        "batch_docs": 64,
+        "ann_min_rows": args.ann_min_rows,
+        "sizes": out,
+        "max_growth": growth,
+    }
 
 
 def percentiles(ms: list[float]) -> dict[str, float]:
@@ -313,6 +352,28 @@ def wordnet(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def memory_table(m: dict[str, Any]) -> list[str]:
+    lines = [
+        "| corpus | rows | shards | vector index | build time | peak RSS before table | peak RSS whole build |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {o['factor']}x ({o['docs']} docs) | {o['rows']:,} | {o.get('shards', '?')}"
+        f" | {o.get('vector_index', '?')} | {o['seconds']:.0f} s"
+        f" | {o.get('peak_rss_mib_before_table', 0):,.0f} MiB | {o['peak_rss_mib']:,.0f} MiB |"
+        for o in m["sizes"]
+    ]
+    g = m["max_growth"]
+    return [
+        *lines,
+        "",
+        f"Peak RSS, largest / 1x: {g['peak_rss_mib_before_table']:.2f} before the table build, "
+        f"{g['peak_rss_mib']:.2f} for the whole build (shard_rows={m['shard_rows']}, "
+        f"vector index from {m.get('ann_min_rows', 50_000):,} rows).",
+        "",
+    ]
+
+
 def report(_: argparse.Namespace) -> dict[str, Any]:
     """Render benchmarks/results/index.md from the index-*.json files present."""
     load = {p.stem.removeprefix("index-"): json.loads(p.read_text()) for p in RESULTS.glob("index-*.json")}
@@ -331,25 +392,9 @@ def report(_: argparse.Namespace) -> dict[str, Any]:
             f"({t['build_without_table_ratio']:.2f} without the table build) |",
             "",
         ]
-    if "memory" in load:
-        m = load["memory"]
-        lines += [
-            "| corpus | rows | shards | vector index | build time | peak RSS before table | peak RSS whole build |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {o['factor']}x ({o['docs']} docs) | {o['rows']:,} | {o.get('shards', '?')}"
-            f" | {o.get('vector_index', '?')} | {o['seconds']:.0f} s"
-            f" | {o.get('peak_rss_mib_before_table', 0):,.0f} MiB | {o['peak_rss_mib']:,.0f} MiB |"
-            for o in m["sizes"]
-        ]
-        g = m["max_growth"]
-        lines += [
-            "",
-            f"Peak RSS, largest / 1x: {g['peak_rss_mib_before_table']:.2f} before the table build, "
-            f"{g['peak_rss_mib']:.2f} for the whole build (shard_rows={m['shard_rows']}).",
-            "",
-        ]
+    for key in ("memory", "memory_ann"):  # default threshold; the vector index at every size
+        if key in load:
+            lines += memory_table(load[key])
     if "brown" in load:
         b = load["brown"]
         whole = b["fraction"] >= 1.0
@@ -413,6 +458,7 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=1000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--shard-rows", type=int, default=20_000)
+    ap.add_argument("--ann-min-rows", type=int, default=50_000, help="memory: vector index from this many rows")
     ap.add_argument("--fraction", type=float, default=1.0)
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--min-examples", type=int, default=10, help="WordNet lemmas with at least this many examples")

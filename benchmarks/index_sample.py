@@ -1,20 +1,24 @@
-"""IVF_PQ on a real index, with LanceDB's default k-means sample and with the sample capped at 65,536 vectors: build
-time, extra peak memory and recall@10 against exact search, on one table (benchmarks/results/index-ivf_sample.json).
-Measured: no difference worth a setting at 143k rows, so contextvec keeps LanceDB's default.
+"""IVF_PQ recipes on one real table: build time, ANN recall@10 against exact search, and search latency.
 
-    nice python benchmarks/index_sample.py --docs 6400      # first 6,400 Brown sentences, ~143k word rows
+The table is built once from the first K Parquet shards of an existing index (so nothing is embedded), then each
+recipe builds its vector index through contextvec's own code (index/table.py, knobs patched) and answers the same
+queries (rows of the table, sampled with a fixed seed). Peak memory is measured per recipe in fresh processes by
+benchmarks/index_table_memory.py, not here.
+
+    nice python benchmarks/index_sample.py --source /tmp/contextvec-bench-index/idx --shards 3 \\
+        --recipes "lancedb-default=TRAIN_VECTORS=999999999,MIN_SAMPLE_RATE=256" "contextvec=" "4-bit=PQ_BITS=4"
+
+Results: benchmarks/results/index-ivf_sample.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -22,83 +26,60 @@ from typing import Any
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-CAP = 65_536  # training vectors of the capped variant
 sys.path.insert(0, str(HERE))
-from index import RESULTS, brown_docs, machine, write_txt  # noqa: E402
+from index import RESULTS, machine, percentiles, timed  # noqa: E402
 
 
-class PeakRss:
-    """Peak resident memory (MiB) of this process while the block runs, sampled every 50 ms."""
-
-    def __enter__(self) -> PeakRss:
-        self.samples = [self.now()]
-        self.stop = False
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-        return self
-
-    @staticmethod
-    def now() -> float:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * 4096 / 2**20
-
-    def run(self) -> None:
-        while not self.stop:
-            self.samples.append(self.now())
-            time.sleep(0.05)
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop = True
-        self.thread.join()
-        self.extra_mib = max(self.samples) - self.samples[0]
+def knobs(spec: str) -> dict[str, int]:
+    return {k: int(v) for k, _, v in (kv.partition("=") for kv in spec.split(",") if kv)}
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--docs", type=int, default=6400)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--source", type=Path, required=True, help="an index folder whose shards are reused")
+    ap.add_argument("--shards", type=int, default=3)
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--recipes", nargs="+", default=["contextvec="], help="NAME=KNOB=V,KNOB=V (index/table.py)")
     args = ap.parse_args()
-    from lancedb.index import IvfPq
-
     import contextvec.index.table as lance_table
-    from contextvec.index import Index, build_index
+    from contextvec.index import Index
+    from contextvec.index.manifest import Manifest
 
-    real = lance_table.build_tables  # the build's own vector index is skipped: both variants are built below
-    lance_table.build_tables = lambda folder, manifest, ann_min_rows=0: real(folder, manifest, ann_min_rows=10**12)
-
-    out: dict[str, Any] = {"machine": machine(), "docs": args.docs}
+    manifest = Manifest.load(args.source)
+    manifest.shards = manifest.shards[: args.shards]
+    out: dict[str, Any] = {"machine": machine(), "source": str(args.source), "shards": args.shards, "variants": []}
+    defaults = {k: getattr(lance_table, k) for k in ("TRAIN_VECTORS", "MIN_SAMPLE_RATE", "PQ_BITS")}
     with tempfile.TemporaryDirectory() as tmp:
-        src = write_txt(brown_docs(args.docs), Path(tmp))
-        m = build_index(src, Path(tmp) / "idx", model="minilm", shard_rows=20_000)
-        idx = Index.open(Path(tmp) / "idx")
+        folder = Path(tmp)
+        (folder / "shards").symlink_to(args.source / "shards")
+        manifest.table = lance_table.build_tables(folder, manifest, ann_min_rows=10**12)  # no vector index yet
+        manifest.save(folder)
+        idx = Index.open(folder)
         table = idx.table("word")
         rows = table.count_rows()
+        picks = sorted(random.Random(0).sample(range(rows), args.queries))
         vectors = table.search().select(["vector"]).limit(rows).to_arrow()["vector"]
-        picks = random.Random(0).sample(range(rows), args.queries)
         queries = [np.asarray(vectors[i].as_py(), dtype=np.float32) for i in picks]
-        exact = [{(h.seq, h.start) for h in idx.search_vector(q, k=10, exact=True)} for q in queries]
-        partitions = int(math.sqrt(rows))
-        out.update(rows=rows, partitions=partitions, built_as=m.table["word"]["index"], variants=[])
-        for name, rate in (
-            ("lancedb default", 256),
-            ("capped at 65,536", max(32, min(256, CAP // partitions))),
-        ):
+        del vectors
+        flat, flat_ms = timed(lambda q: idx.search_vector(q, k=10, exact=True), queries)
+        exact = [{(h.seq, h.start) for h in hits} for hits in flat]
+        out.update(rows=rows, queries=len(queries), exact_flat=percentiles(flat_ms))
+        for recipe in args.recipes:
+            name, _, spec = recipe.partition("=")
+            for k, v in {**defaults, **knobs(spec)}.items():
+                setattr(lance_table, k, v)
             t0 = time.perf_counter()
-            with PeakRss() as peak:
-                config = IvfPq(distance_type="cosine", num_partitions=partitions, num_sub_vectors=48, sample_rate=rate)
-                table.create_index("vector", config=config, replace=True)
+            built = lance_table._vector_index(table, rows, manifest.dim)
             build_s = time.perf_counter() - t0
-            got = [{(h.seq, h.start) for h in idx.search_vector(q, k=10, exact=False)} for q in queries]
-            recall = statistics.mean(len(g & e) / len(e) for g, e in zip(got, exact, strict=True))
+            idx = Index.open(folder)  # a fresh handle: no cached index from the previous recipe
+            idx.manifest.table["word"]["index"] = built
+            got, ann_ms = timed(lambda q, idx=idx: idx.search_vector(q, k=10, exact=False), queries)
+            recall = statistics.mean(
+                len({(h.seq, h.start) for h in g} & e) / len(e) for g, e in zip(got, exact, strict=True)
+            )
             out["variants"].append(
-                {
-                    "name": name,
-                    "sample_rate": rate,
-                    "training_vectors": rate * partitions,
-                    "build_s": build_s,
-                    "extra_peak_mib": peak.extra_mib,
-                    "recall_at_10": recall,
-                }
+                {"name": name, "knobs": knobs(spec), "index": built, "build_s": build_s, "recall_at_10": recall}
+                | {"ann": percentiles(ann_ms)}
             )
             print(json.dumps(out["variants"][-1]), flush=True)
     (RESULTS / "index-ivf_sample.json").write_text(json.dumps(out, indent=1))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from tiny_models import CORPUS
 
 from contextvec import Embedder
-from contextvec.index import Index, build_index
+from contextvec.index import Index, build_index, table
 from contextvec.index.manifest import Manifest
 from contextvec.index.table import build_tables
 from contextvec.pipeline import embed_batch, memory
@@ -44,7 +45,8 @@ def test_ivf_index_is_built_past_the_threshold_and_finds_the_row(tmp_path: Path,
     assert m.table["word"]["index"] == "flat" and m.rows > 1500
     info = build_tables(folder, Manifest.load(folder), ann_min_rows=1000)
     partitions = int(np.sqrt(m.rows))
-    assert info["word"]["index"] == f"IVF_PQ partitions={partitions} sub_vectors={bert_embedder.dim // 8}"
+    expected = f"IVF_PQ partitions={partitions} sub_vectors={bert_embedder.dim // 4} bits=4 sample={256 * partitions}"
+    assert info["word"]["index"] == expected
     m.table = info
     m.save(folder)
     idx = Index.open(folder, embedder=bert_embedder)
@@ -52,3 +54,31 @@ def test_ivf_index_is_built_past_the_threshold_and_finds_the_row(tmp_path: Path,
     for i in (0, 3, 9):
         hits = idx.search_vector(words.vectors[i], k=3)
         assert hits[0].score > 0.999 and (hits[0].start, hits[0].end) == (words.start[i], words.end[i])
+
+
+def test_ivf_training_sample_stops_growing_with_the_corpus() -> None:
+    """LanceDB's default sample is 256 vectors a partition (~sqrt(N) partitions): 281k vectors at Brown's 1.2M
+    rows. contextvec caps it, so the k-means training data, the part of the index build that grew with N, is
+    the same size from ~33k rows up to the point where MIN_SAMPLE_RATE takes over (~1M rows)."""
+    small = table.ivf_pq_params(10_000, 384)
+    assert small["num_partitions"] == 100 and small["sample_rate"] == 256  # below the cap: LanceDB's default
+    for rows in (143_523, 400_000, 1_000_000):
+        p = table.ivf_pq_params(rows, 384)
+        assert p["num_partitions"] == int(np.sqrt(rows))
+        sample = p["sample_rate"] * p["num_partitions"]
+        assert table.TRAIN_VECTORS - p["num_partitions"] < sample <= table.TRAIN_VECTORS
+        assert p["sample_rate"] >= table.MIN_SAMPLE_RATE
+    brown = table.ivf_pq_params(1_206_336, 384)  # 1,098 partitions: the floor of 32 a partition holds
+    assert brown["sample_rate"] == table.MIN_SAMPLE_RATE and brown["num_sub_vectors"] == 96
+
+
+def test_the_shuffle_setting_is_scoped_and_a_users_own_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    name = "LANCE_SHUFFLE_BATCH_BYTES"
+    monkeypatch.delenv(name, raising=False)
+    with table._env_default(name, "8"):
+        assert os.environ[name] == "8"
+    assert name not in os.environ
+    monkeypatch.setenv(name, "1234")
+    with table._env_default(name, "8"):
+        assert os.environ[name] == "1234"
+    assert os.environ[name] == "1234"

@@ -23,6 +23,7 @@ from contextvec.index.table import LANCE_DIR
 from contextvec.pipeline.corpus import Corpus, open_corpus
 from contextvec.pipeline.embed_batch import Batch, EmbedBatch, IndexLevel, JobSpec
 from contextvec.pipeline.engines import PlannedShard, plan_shards, run_local, run_ray
+from contextvec.pipeline.memory import release_free_memory
 from contextvec.protocol import EmbedderProtocol
 
 Engine = Literal["local", "ray"]
@@ -69,14 +70,9 @@ def build_index(
     fingerprint = manifest.input["fingerprint"]
     done = set(manifest.done())
     if manifest.shards_planned is None or len(done) < manifest.shards_planned:
-        ranges: dict[int, tuple[int, int]] = {}
-        shards = _planned(source, shard_rows, done, ranges, manifest)
-        if engine == "ray":
-            ray_args = {"concurrency": concurrency, "num_gpus": num_gpus, "cpus_per_actor": cpus_per_actor}
-            batches = run_ray(spec, shards, folder / ".staging", batch_docs=batch_docs, **ray_args)  # type: ignore[arg-type]
-        else:
-            batches = run_local(EmbedBatch(spec, embedder), shards, batch_docs)
-        _write(folder, manifest, batches, ranges, progress, source)
+        ray_args = {"concurrency": concurrency, "num_gpus": num_gpus, "cpus_per_actor": cpus_per_actor}
+        _embed(folder, manifest, spec, source, shard_rows, batch_docs, engine, ray_args, progress, embedder)
+        release_free_memory()  # the model loaded for the build is gone: hand its pages back before the table build
     if source.fingerprint() != fingerprint:
         raise InputFileError(
             f"{source.source}: the input changed while it was being indexed; re-run with --overwrite to index "
@@ -88,6 +84,28 @@ def build_index(
     manifest.complete = True
     manifest.save(folder)
     return manifest
+
+
+def _embed(
+    folder: Path,
+    manifest: Manifest,
+    spec: JobSpec,
+    source: Corpus,
+    shard_rows: int,
+    batch_docs: int,
+    engine: Engine,
+    ray_args: dict[str, Any],
+    progress: bool,
+    embedder: EmbedderProtocol | None,
+) -> None:
+    """Embed the shards still missing and publish them; the model lives only here, not during the table build."""
+    ranges: dict[int, tuple[int, int]] = {}
+    shards = _planned(source, shard_rows, set(manifest.done()), ranges, manifest)
+    if engine == "ray":
+        batches = run_ray(spec, shards, folder / ".staging", batch_docs=batch_docs, **ray_args)
+    else:
+        batches = run_local(EmbedBatch(spec, embedder), shards, batch_docs)
+    _write(folder, manifest, batches, ranges, progress, source)
 
 
 def _prepare(folder: Path, spec: JobSpec, source: Corpus, shard_rows: int, overwrite: bool) -> Manifest:

@@ -7,7 +7,10 @@ benchmarks/index.py, see docs/index.md) and exact. Word tables also get a scalar
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +21,18 @@ if TYPE_CHECKING:
 
 LANCE_DIR = "lance"
 ANN_MIN_ROWS = 50_000  # below this, exact search: flat p50 stays under ~50 ms and no index build (docs/index.md)
+# The IVF k-means sample, capped: LanceDB's default (256 vectors a partition, ~sqrt(N) partitions) grows with the
+# corpus (431 MB of float32 at Brown's 1.2M rows) and was the peak of the build's memory. Capped, and with 4-bit
+# PQ codes (LanceDB trains their codebooks on 256 * 2**PQ_BITS vectors: 4,096 instead of 65,536), the index build
+# took 14 s instead of 104 s at 250k rows with recall@10 0.998 (benchmarks/index_sample.py, docs/index.md).
+TRAIN_VECTORS = 32_768
+MIN_SAMPLE_RATE = 32  # never fewer training vectors a partition than this (above ~1M rows the sample grows again)
+PQ_BITS = 4  # 96 sub-vectors of 4 dims for minilm: 48 bytes a row, the same code size as 8 bits x 48
+# LanceDB's shuffle (rows -> partitions) holds up to LANCE_SHUFFLE_BATCH_BYTES (128 MiB by its own count) before
+# it spills to disk, and grows with N; 8 MiB took 69 MiB off its peak at 800k rows, though the step still grows
+# (benchmarks/index_table_memory.py, docs/index.md). A user's own setting of the variable wins.
+SHUFFLE_BATCH_BYTES = 8 * 2**20
+SCAN = {"batch_size": 8192, "batch_readahead": 1, "fragment_readahead": 1}  # a shard is read a few pages at a time
 
 
 def lancedb_module() -> Any:
@@ -44,13 +59,15 @@ def build_tables(folder: Path, manifest: Manifest, ann_min_rows: int = ANN_MIN_R
         table = None
         mode = "overwrite" if level in existing else "create"  # "overwrite" of nothing makes Lance log a warning
         for f in files:  # shard by shard: LanceDB buffers what one call writes, so memory stays one shard's
-            reader = pads.dataset(f, format="parquet").scanner(filter=pads.field("level") == level).to_reader()
+            scanner = pads.dataset(f, format="parquet").scanner(filter=pads.field("level") == level, **SCAN)
+            reader = scanner.to_reader()
             if table is None:
                 table = db.create_table(level, data=reader, mode=mode)
             else:
                 table.add(reader)
         if table is None:
             continue
+        _release_arrow_memory()  # the shards' decoded pages, kept by Arrow's pool, are not needed any more
         rows = int(table.count_rows())
         index = "flat"
         if rows >= ann_min_rows:
@@ -63,14 +80,57 @@ def build_tables(folder: Path, manifest: Manifest, ann_min_rows: int = ANN_MIN_R
     return info
 
 
+def _release_arrow_memory() -> None:
+    import pyarrow as pa
+
+    from contextvec.pipeline.memory import release_free_memory
+
+    pa.default_memory_pool().release_unused()
+    release_free_memory()
+
+
+def ivf_pq_params(rows: int, dim: int) -> dict[str, int]:
+    """IVF_PQ settings for `rows` vectors of size `dim`: ~sqrt(N) partitions, a k-means sample capped at
+    TRAIN_VECTORS (at least MIN_SAMPLE_RATE a partition), PQ_BITS-bit codes of 8-dim (4-dim at 4 bits) sub-vectors."""
+    partitions = max(1, int(math.sqrt(rows)))
+    sub_dim = 8 if PQ_BITS == 8 else 4  # 4-bit codes: twice the sub-vectors, the same code size
+    sub_vectors = dim // sub_dim if dim % sub_dim == 0 else dim // 4 if dim % 4 == 0 else 1
+    sample_rate = max(MIN_SAMPLE_RATE, min(256, TRAIN_VECTORS // partitions))
+    return {
+        "num_partitions": partitions,
+        "num_sub_vectors": sub_vectors,
+        "num_bits": PQ_BITS,
+        "sample_rate": sample_rate,
+    }
+
+
+@contextlib.contextmanager
+def _env_default(name: str, value: str) -> Iterator[None]:
+    """Set an environment variable for the block unless the user set it; restore it afterwards."""
+    if name in os.environ:
+        yield
+        return
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        os.environ.pop(name, None)
+
+
 def _vector_index(table: Any, rows: int, dim: int) -> str:
-    """IVF_PQ with ~sqrt(N) partitions and 8-dim sub-vectors (search refines PQ distances on exact vectors)."""
+    """Build the IVF_PQ index (search refines PQ distances on the exact vectors); returns its description."""
     from lancedb.index import IvfPq
 
-    partitions = max(1, int(math.sqrt(rows)))
-    sub_vectors = dim // 8 if dim % 8 == 0 else dim // 4 if dim % 4 == 0 else 1
-    # LanceDB's default k-means sample (256 vectors a partition): capping it at 65,536 vectors changed neither
-    # the build's time nor its memory at 143k rows (benchmarks/index_sample.py), so it is left as it is.
-    config = IvfPq(distance_type="cosine", num_partitions=partitions, num_sub_vectors=sub_vectors)
-    table.create_index("vector", config=config, replace=True)
-    return f"IVF_PQ partitions={partitions} sub_vectors={sub_vectors}"
+    p = ivf_pq_params(rows, dim)
+    config = IvfPq(
+        distance_type="cosine",
+        num_partitions=p["num_partitions"],
+        num_sub_vectors=p["num_sub_vectors"],
+        num_bits=p["num_bits"],
+        sample_rate=p["sample_rate"],
+    )
+    with _env_default("LANCE_SHUFFLE_BATCH_BYTES", str(SHUFFLE_BATCH_BYTES)):
+        table.create_index("vector", config=config, replace=True)
+    bits = "" if p["num_bits"] == 8 else f" bits={p['num_bits']}"
+    sample = p["sample_rate"] * p["num_partitions"]
+    return f"IVF_PQ partitions={p['num_partitions']} sub_vectors={p['num_sub_vectors']}{bits} sample={sample}"
