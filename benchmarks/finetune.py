@@ -118,6 +118,7 @@ def train_row(
         "epochs_run": len(result.history.epochs),
         "best_epoch": result.history.best_epoch,
         "start_val_accuracy": result.history.start_val,
+        "epochs": result.history.epochs,
         "layer_weights": result.layer_weights,
         "train_seconds": trained,
         "seconds": time.perf_counter() - t0,
@@ -125,8 +126,31 @@ def train_row(
     }
 
 
+def recipe_ari(model: str, sets: dict[str, Any]) -> float:
+    """Mean k-means ARI (k = gold senses) of the model's recipe vectors: its default layers, context-only as its
+    recipe says: the vectors compare and senses use (eval.senses scores single layers only)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from contextvec import Embedder
+    from contextvec.analysis.senses import cluster, normalize
+    from contextvec.models.recipes import default_context_only
+
+    emb = Embedder(model)
+    flat = [e for exs in sets.values() for e in exs]
+    v = emb.embed_spans(
+        [(e.text, e.start, e.end) for e in flat], context_only=default_context_only(model)
+    ).vectors  # (N, D)
+    aris, row = [], 0
+    for exs in sets.values():
+        gold = [e.synset for e in exs]
+        aris.append(adjusted_rand_score(gold, cluster(normalize(v[row : row + len(exs)]), len(set(gold)), "kmeans", 0)))
+        row += len(exs)
+    return float(sum(aris) / len(aris))
+
+
 def senses_rows(base: str, folder: str, limit: int | None = None) -> list[dict[str, Any]]:
-    """Sense clustering (k-means ARI vs WordNet) on the WiC *test* words only, base model vs fine-tuned folder."""
+    """Sense clustering (k-means ARI vs WordNet) on the WiC *test* words only, base model vs fine-tuned folder:
+    per layer (eval.senses) and on the recipe's vectors (the folder keeps the base recipe)."""
     from contextvec import Embedder
     from contextvec.eval.senses import score_senses, sense_sets, summarize
 
@@ -140,10 +164,12 @@ def senses_rows(base: str, folder: str, limit: int | None = None) -> list[dict[s
         summary = summarize(score_senses(Embedder(model), sets))
         ari = summary["ari"]
         assert isinstance(ari, list)
+        recipe = recipe_ari(model, sets)
         rows.append(
             {
                 "mode": name,
-                "test_accuracy": ari[-1],
+                "test_accuracy": recipe,
+                "recipe_ari": recipe,
                 "ari_per_layer": ari,
                 "best_ari": max(ari),
                 "words": summary["words"],

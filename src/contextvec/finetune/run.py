@@ -98,7 +98,9 @@ def finetune(  # long: the run's steps in order, each one call
     assert cfg.lr is not None and cfg.head_lr is not None
     trainer = Trainer(
         params=[(opened, cfg.lr), (list(head.parameters()), cfg.head_lr)],
-        modules=[head] if frozen else [head, backend.model],
+        # wic: the encoder trains without dropout, so the cosines the head's threshold sees in training are the
+        # ones it meets at prediction (with dropout they shift and the threshold follows them)
+        modules=[head] if frozen or isinstance(head, CosineHead) else [head, backend.model],
         forward=forward,
         gold=gold,
         config=cfg,
