@@ -117,6 +117,8 @@ def train_row(
         "n_test": len(test),
         "epochs_run": len(result.history.epochs),
         "best_epoch": result.history.best_epoch,
+        "start_val_accuracy": result.history.start_val,
+        "epochs": result.history.epochs,
         "layer_weights": result.layer_weights,
         "train_seconds": trained,
         "seconds": time.perf_counter() - t0,
@@ -124,8 +126,31 @@ def train_row(
     }
 
 
+def recipe_ari(model: str, sets: dict[str, Any]) -> float:
+    """Mean k-means ARI (k = gold senses) of the model's recipe vectors: its default layers, context-only as its
+    recipe says: the vectors compare and senses use (eval.senses scores single layers only)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from contextvec import Embedder
+    from contextvec.analysis.senses import cluster, normalize
+    from contextvec.models.recipes import default_context_only
+
+    emb = Embedder(model)
+    flat = [e for exs in sets.values() for e in exs]
+    v = emb.embed_spans(
+        [(e.text, e.start, e.end) for e in flat], context_only=default_context_only(model)
+    ).vectors  # (N, D)
+    aris, row = [], 0
+    for exs in sets.values():
+        gold = [e.synset for e in exs]
+        aris.append(adjusted_rand_score(gold, cluster(normalize(v[row : row + len(exs)]), len(set(gold)), "kmeans", 0)))
+        row += len(exs)
+    return float(sum(aris) / len(aris))
+
+
 def senses_rows(base: str, folder: str, limit: int | None = None) -> list[dict[str, Any]]:
-    """Sense clustering (k-means ARI vs WordNet) on the WiC *test* words only, base model vs fine-tuned folder."""
+    """Sense clustering (k-means ARI vs WordNet) on the WiC *test* words only, base model vs fine-tuned folder:
+    per layer (eval.senses) and on the recipe's vectors (the folder keeps the base recipe)."""
     from contextvec import Embedder
     from contextvec.eval.senses import score_senses, sense_sets, summarize
 
@@ -139,10 +164,12 @@ def senses_rows(base: str, folder: str, limit: int | None = None) -> list[dict[s
         summary = summarize(score_senses(Embedder(model), sets))
         ari = summary["ari"]
         assert isinstance(ari, list)
+        recipe = recipe_ari(model, sets)
         rows.append(
             {
                 "mode": name,
-                "test_accuracy": ari[-1],
+                "test_accuracy": recipe,
+                "recipe_ari": recipe,
                 "ari_per_layer": ari,
                 "best_ari": max(ari),
                 "words": summary["words"],
@@ -182,12 +209,13 @@ def save(experiment: str, model: str, rows: list[dict[str, Any]], extra: dict[st
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("experiment", choices=["wic", "pos", "rt", "curve", "plot", "senses", "table"])
-    ap.add_argument("--keep", default=None, help="wic: save the last trained folder here (for `senses`)")
+    ap.add_argument("--keep", default=None, help="save each unfrozen run's folder at KEEP-MODE (for `senses`)")
     ap.add_argument("--folder", default=None, help="senses: the fine-tuned folder")
     ap.add_argument("--model", default="minilm")
     ap.add_argument("--modes", default="none,all")
     ap.add_argument("--epochs", type=int, default=None, help="for unfrozen modes (frozen: the default, 40)")
     ap.add_argument("--lr", type=float, default=None)
+    ap.add_argument("--head-lr", type=float, default=None)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--train", type=int, default=2000)
     ap.add_argument("--test", type=int, default=1000)
@@ -208,7 +236,13 @@ def main() -> None:
         limit = 3 if a.quick else None
         save("senses", a.model, senses_rows(a.model, a.folder, limit), {"folder": a.folder})
         return
-    cfg: dict[str, Any] = {"epochs": a.epochs, "lr": a.lr, "batch_size": a.batch_size, "max_examples": a.max_train}
+    cfg: dict[str, Any] = {
+        "epochs": a.epochs,
+        "lr": a.lr,
+        "head_lr": a.head_lr,
+        "batch_size": a.batch_size,
+        "max_examples": a.max_train,
+    }
     task = {"wic": "wic", "pos": "tag", "rt": "classify", "curve": "classify"}[a.experiment]
     train, test = (
         {"wic": wic_data, "rt": rt_data, "curve": rt_data}[a.experiment]()
@@ -226,7 +260,7 @@ def main() -> None:
                 continue
             subset = random.Random(0).sample(train, size) if 0 < size < len(train) else train
             mode_cfg = cfg if mode != "none" else {**cfg, "epochs": None}  # --epochs: unfrozen runs only
-            keep = a.keep if mode == "all" else None
+            keep = f"{a.keep}-{mode}" if a.keep and mode != "none" else None
             row = train_row(task, a.model, mode, subset, test, keep=keep, **mode_cfg)
             if a.experiment == "curve":
                 row["size"] = size or len(train)

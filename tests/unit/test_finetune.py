@@ -260,3 +260,17 @@ def test_a_folder_recipe_sets_the_default_layers(tmp_path: Path, model_dir: str)
     assert not np.allclose(res.vectors, emb.embed_words(["the river bank"], layers=-1).vectors)
     (folder / RECIPE_FILE).write_text("{not json")
     assert default_layers(str(folder)) == -1  # an unreadable recipe is no recipe
+
+
+def test_cli_and_python_share_the_task_defaults(tmp_path: Path, model_dir: str) -> None:
+    from typer.testing import CliRunner
+
+    from contextvec.cli.main import app
+
+    data = tmp_path / "tags.conll"
+    data.write_text("the D\nriver N\n\na D\nloan N\n\n" * 4, encoding="utf-8")
+    args = ["finetune", "tag", str(data), "--model", model_dir, "--unfreeze", "all", "--epochs", "1"]
+    assert CliRunner().invoke(app, [*args, "--out", str(tmp_path / "cli")]).exit_code == 0
+    finetune("tag", data, out=tmp_path / "py", model=model_dir, config=FinetuneConfig(unfreeze="all", epochs=1))
+    cli, py = (json.loads((tmp_path / d / "finetune.json").read_text())["config"] for d in ("cli", "py"))
+    assert cli == py and cli["lr"] == 1e-4 and cli["head_lr"] == 1e-3  # tagging's measured default

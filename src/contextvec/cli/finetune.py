@@ -22,7 +22,7 @@ UnfreezeOpt = Annotated[
     str, typer.Option(help="none (frozen; a learned scalar mix of all layers) | last-K (e.g. last-2) | all")
 ]
 EpochsOpt = Annotated[int | None, typer.Option(help="passes over the data (default: 40 frozen, 3 otherwise)")]
-LrOpt = Annotated[float | None, typer.Option(help="encoder learning rate (AdamW; default 3e-5)")]
+LrOpt = Annotated[float | None, typer.Option(help="encoder learning rate (AdamW; default per task, docs/finetune.md)")]
 BatchOpt = Annotated[int, typer.Option(help="examples per step")]
 SeedOpt = Annotated[int, typer.Option(help="random seed (shuffles, validation split, head init)")]
 LimitOpt = Annotated[int | None, typer.Option(help="train on N examples (a seeded sample)")]

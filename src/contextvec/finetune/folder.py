@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from contextvec.errors import InputFileError, OutputPathError
-from contextvec.finetune.heads import TaskHead
+from contextvec.finetune.heads import Head, make_head
 from contextvec.models.backend import TorchBackend
 from contextvec.models.recipes import RECIPE_FILE
 
@@ -34,7 +34,7 @@ def check_out(out: Path, resume: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def save_folder(out: Path, backend: TorchBackend, head: TaskHead, meta: dict[str, Any], recipe: dict[str, Any]) -> None:
+def save_folder(out: Path, backend: TorchBackend, head: Head, meta: dict[str, Any], recipe: dict[str, Any]) -> None:
     from safetensors.torch import save_file
     from transformers.utils import logging as hf_logging
 
@@ -51,7 +51,7 @@ def save_folder(out: Path, backend: TorchBackend, head: TaskHead, meta: dict[str
     (out / META_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
 
 
-def load_folder(folder: str | Path) -> tuple[TorchBackend, TaskHead, dict[str, Any]]:
+def load_folder(folder: str | Path) -> tuple[TorchBackend, Head, dict[str, Any]]:
     """The encoder (eval mode), the head and the run record of a fine-tuning folder."""
     from safetensors.torch import load_file
 
@@ -63,6 +63,9 @@ def load_folder(folder: str | Path) -> tuple[TorchBackend, TaskHead, dict[str, A
             f"{folder} is not a fine-tuned model folder ({META_FILE}: {exc}); make one with `contextvec finetune`."
         ) from None
     backend = TorchBackend.load(str(folder))
-    head = TaskHead(meta["task"], backend.info.hidden_size, len(meta["labels"]), meta.get("n_states"))
+    dim, n_labels = backend.info.hidden_size, len(meta["labels"])
+    head = make_head(
+        meta["task"], dim, n_labels, meta.get("n_states"), meta.get("layers"), meta.get("context_only", False)
+    )
     head.load_state_dict(load_file(str(folder / HEAD_FILE)))
     return backend, head.to(backend.device).eval(), meta

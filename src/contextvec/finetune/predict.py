@@ -11,10 +11,11 @@ import torch
 from contextvec.engine import run_options
 from contextvec.finetune.config import targets
 from contextvec.finetune.data import Example, TagExample, read_examples
-from contextvec.finetune.features import pooled, units
+from contextvec.finetune.features import units, vectors
 from contextvec.finetune.folder import load_folder
-from contextvec.finetune.heads import TaskHead
+from contextvec.finetune.heads import CosineHead, Head
 from contextvec.models.backend import TorchBackend
+from contextvec.options import LayerSelection, resolve_layer_selection
 
 
 @dataclass(frozen=True)
@@ -26,16 +27,24 @@ class Predictions:
 
 
 def predict_labels(
-    backend: TorchBackend, head: TaskHead, examples: Sequence[Example], stride: int, batch_size: int = 32
+    backend: TorchBackend,
+    head: Head,
+    examples: Sequence[Example],
+    stride: int,
+    batch_size: int = 32,
+    layers: LayerSelection | None = None,
 ) -> list[list[int]]:
-    """The predicted label id of every prediction (one per word for tagging), grouped per example."""
+    """The predicted label id of every prediction (one per word for tagging), grouped per example; `layers`: what
+    a fine-tuned encoder's head reads (default the top layer; a frozen head mixes every layer itself)."""
     frozen = head.mix is not None
+    context_only = isinstance(head, CosineHead) and head.context_only
     out: list[list[int]] = []
     with torch.no_grad():
         for s in range(0, len(examples), batch_size):
             chunk = examples[s : s + batch_size]
-            batch = [u for e in chunk for u in units(e)]
-            ids = head(pooled(backend, batch, stride, all_layers=frozen)).argmax(dim=-1).tolist()
+            batch = [u for e in chunk for u in units(e, context_only)]
+            feats = vectors(backend, batch, stride, all_layers=frozen, layers=layers)
+            ids = head(feats).argmax(dim=-1).tolist()
             k = 0
             for e in chunk:
                 n = len(e.words) if isinstance(e, TagExample) else 1
@@ -54,7 +63,8 @@ def predict(folder: str | Path, data: str | Path | Sequence[Example]) -> Predict
     has_gold = all(_labelled(e) for e in examples)
     gold = [targets(e, index) for e in examples] if has_gold else None  # checks labels before the model runs
     stride = run_options(backend, None, 4096, 32).stride
-    ids = predict_labels(backend, head, examples, stride)
+    layers = resolve_layer_selection(meta.get("layers", [-1]), "mean", backend.info.num_layers)
+    ids = predict_labels(backend, head, examples, stride, layers=layers)
     named = [[labels[i] for i in row] for row in ids]
     acc = None
     if gold is not None:

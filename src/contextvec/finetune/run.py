@@ -23,14 +23,14 @@ from contextvec.finetune.config import (
     targets,
 )
 from contextvec.finetune.data import TASKS, Example, Task, read_examples
-from contextvec.finetune.features import Unit, pooled, units
+from contextvec.finetune.features import Unit, units, vectors
 from contextvec.finetune.folder import CHECKPOINT, check_out, save_folder
-from contextvec.finetune.heads import TaskHead
+from contextvec.finetune.heads import CosineHead, Head, make_head
 from contextvec.finetune.train import Forward, History, Trainer, progress_bar
 from contextvec.models.backend import TorchBackend
 from contextvec.models.recipes import default_context_only, default_layers
 from contextvec.models.registry import DEFAULT_MODEL
-from contextvec.options import check_choice
+from contextvec.options import LayerSelection, check_choice, resolve_layer_selection
 
 logger = logging.getLogger(__name__)
 
@@ -72,30 +72,40 @@ def finetune(  # long: the run's steps in order, each one call
     info = backend.info
     k = parse_unfreeze(config.unfreeze, info.num_layers)
     frozen = k == 0
-    cfg = config.resolved(frozen)
+    cfg = config.resolved(frozen, task)
     if cfg.max_examples is not None and cfg.max_examples < len(examples):
         examples = random.Random(cfg.seed).sample(examples, cfg.max_examples)
     labels = label_set(examples)
     index = {name: i for i, name in enumerate(labels)}
     gold = [targets(e, index) for e in examples]
-    per_example = [units(e) for e in examples]  # every text checked before any training
+    # wic reads the recipe's word vectors (its layers, context-only or not); classify and tag the top layer
+    layers = resolve_layer_selection(default_layers(info.model_id) if task == "wic" else -1, "mean", info.num_layers)
+    context_only = task == "wic" and default_context_only(info.model_id)
+    per_example = [units(e, context_only) for e in examples]  # every text checked before any training
     stride = run_options(backend, None, 4096, 32).stride
     torch.manual_seed(cfg.seed)
-    head = TaskHead(task, info.hidden_size, len(labels), info.num_layers + 1 if frozen else None).to(backend.device)
+    n_states = info.num_layers + 1 if frozen else None
+    head = make_head(task, info.hidden_size, len(labels), n_states, layers.indices, context_only)
+    head = head.to(backend.device)
     opened = open_parameters(backend.model, info.num_layers, k)
     if frozen:
         forward = _cached_forward(backend, head, per_example, stride, progress)
     else:
-        forward = _live_forward(backend, head, per_example, stride)
+        forward = _live_forward(backend, head, per_example, stride, layers)
     train_idx, val_idx = split_validation(examples, cfg.val_share, cfg.seed)
+    if isinstance(head, CosineHead):
+        _calibrate(head, forward, train_idx, gold, cfg.batch_size * 2)
     assert cfg.lr is not None and cfg.head_lr is not None
     trainer = Trainer(
         params=[(opened, cfg.lr), (list(head.parameters()), cfg.head_lr)],
-        modules=[head] if frozen else [head, backend.model],
+        # wic: the encoder trains without dropout, so the cosines the head's threshold sees in training are the
+        # ones it meets at prediction (with dropout they shift and the threshold follows them)
+        modules=[head] if frozen or isinstance(head, CosineHead) else [head, backend.model],
         forward=forward,
         gold=gold,
         config=cfg,
         checkpoint=out / CHECKPOINT,
+        keep_start=isinstance(head, CosineHead),
     )
     history = trainer.fit(train_idx, val_idx, resume=resume, progress=progress)
     backend.model.eval()
@@ -112,14 +122,26 @@ def finetune(  # long: the run's steps in order, each one call
         history,
         time.perf_counter() - t0,
     )
-    save_folder(
-        out, backend, head, _meta(result, info.model_id, frozen, info.num_layers, cfg), _recipe(info.model_id, frozen)
-    )
+    meta = _meta(result, info.model_id, frozen, info.num_layers, cfg) | {
+        "layers": list(layers.indices),
+        "context_only": context_only,
+    }
+    save_folder(out, backend, head, meta, _recipe(info.model_id, frozen, task, layers, context_only))
     return result
 
 
+def _calibrate(head: CosineHead, forward: Forward, train: list[int], gold: list[list[int]], batch: int) -> None:
+    """Set the cosine head's a, b from the training pairs' cosines (the head starts at the recipe's threshold)."""
+    import numpy as np
+
+    with torch.no_grad():
+        cosines = torch.cat([forward(train[s : s + batch])[:, 1] for s in range(0, len(train), batch)])  # (P,)
+    a, t = head.calibrate(cosines.cpu().numpy(), np.asarray([gold[i][0] == 1 for i in train]))
+    logger.info("cosine head starts at the recipe: threshold %.4f on %d training pairs, scale %.1f", t, len(train), a)
+
+
 def _cached_forward(
-    backend: TorchBackend, head: TaskHead, per_example: list[list[Unit]], stride: int, progress: bool
+    backend: TorchBackend, head: Head, per_example: list[list[Unit]], stride: int, progress: bool
 ) -> Forward:
     """Frozen encoder: every layer's group vectors computed once, (G, L+1, D); the head trains on the cache."""
     feats, starts = [], [0]
@@ -128,7 +150,7 @@ def _cached_forward(
         task = bar.add_task("features (frozen encoder, once)", total=len(per_example)) if bar is not None else None
         for s in range(0, len(per_example), 32):
             chunk = per_example[s : s + 32]
-            feats.append(pooled(backend, [u for us in chunk for u in us], stride, all_layers=True))
+            feats.append(vectors(backend, [u for us in chunk for u in us], stride, all_layers=True))
             starts.extend(starts[-1] + sum(len(u.groups) for u in us) for us in chunk)
             if bar is not None and task is not None:
                 bar.advance(task, len(chunk))
@@ -142,19 +164,23 @@ def _cached_forward(
     return forward
 
 
-def _live_forward(backend: TorchBackend, head: TaskHead, per_example: list[list[Unit]], stride: int) -> Forward:
+def _live_forward(
+    backend: TorchBackend, head: Head, per_example: list[list[Unit]], stride: int, layers: LayerSelection
+) -> Forward:
     def forward(indices: Sequence[int]) -> torch.Tensor:
-        logits: torch.Tensor = head(
-            pooled(backend, [u for i in indices for u in per_example[i]], stride, all_layers=False)
-        )
+        batch = [u for i in indices for u in per_example[i]]
+        logits: torch.Tensor = head(vectors(backend, batch, stride, all_layers=False, layers=layers))
         return logits
 
     return forward
 
 
-def _recipe(model_id: str, frozen: bool) -> dict[str, Any]:
+def _recipe(model_id: str, frozen: bool, task: str, layers: LayerSelection, context_only: bool) -> dict[str, Any]:
     if frozen:  # the encoder is unchanged: keep its recipe
         return {"layers": default_layers(model_id), "context_only": default_context_only(model_id)}
+    if task == "wic":  # the head read the base recipe's vectors: they stay the default, now sharpened
+        why = f"fine-tuned on word-in-context pairs through {model_id}'s recipe (cosine head)"
+        return {"layers": list(layers.indices), "context_only": context_only, "evidence": why}
     return {"layers": -1, "context_only": False, "evidence": "fine-tuned: the head reads the top layer"}
 
 

@@ -29,6 +29,7 @@ class History:
     best_val: float = -1.0
     stopped_early: bool = False
     resumed_from: int | None = None
+    start_val: float | None = None  # validation accuracy before training (the bar every epoch must beat)
 
 
 def accuracy(forward: Forward, indices: Sequence[int], gold: Sequence[list[int]], batch_size: int) -> float:
@@ -61,6 +62,7 @@ class Trainer:
     gold: list[list[int]]  # label ids per example
     config: FinetuneConfig
     checkpoint: Path | None
+    keep_start: bool = False  # the untrained state is a candidate for the best (its validation score is the bar)
 
     def fit(self, train: list[int], val: list[int], *, resume: bool, progress: bool) -> History:  # long: one loop
         cfg = self.config
@@ -73,6 +75,10 @@ class Trainer:
         history, best, start, bad = History(), self._state(), 0, 0
         if resume and self.checkpoint is not None and self.checkpoint.is_file():
             start, bad, best = self._load(opt, sched, history)
+        elif val and self.keep_start:  # a head that starts at a recipe (wic): an epoch worse than it is not kept
+            self._mode(False)
+            history.start_val = accuracy(self.forward, val, self.gold, cfg.batch_size * 2)
+            history.best_val = history.start_val - 1e-9  # a tie goes to the trained state
         gen = torch.Generator().manual_seed(cfg.seed)
         for _ in range(start):
             torch.randperm(len(train), generator=gen)  # the shuffles of the epochs already done
