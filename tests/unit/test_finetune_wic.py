@@ -125,3 +125,14 @@ def test_out_of_context_units_keep_their_order(tmp_path: Path, wordpiece_tokeniz
         got = vectors(b, batch, 16, all_layers=False)  # (12, D): alone units ran in a batch of their own
         one_by_one = torch.cat([pooled(b, [u], 16, all_layers=False) for u in batch])
     torch.testing.assert_close(got, one_by_one, atol=1e-5, rtol=1e-5)
+
+
+def test_last_k_that_misses_every_state_the_head_reads_is_refused() -> None:
+    from contextvec.errors import OptionError
+    from contextvec.finetune.config import check_reach
+
+    with pytest.raises(OptionError, match=r"last-4 trains blocks 9-12.*states 2-7.*use --unfreeze last-6"):
+        check_reach(4, 12, [2, 3, 4, 5, 6, 7], "last-4")  # mpnet's recipe: blocks 9-12 change none of states 2-7
+    check_reach(6, 12, [2, 3, 4, 5, 6, 7], "last-6")  # block 7 makes state 7: allowed
+    check_reach(4, 6, [2, 3, 4, 5], "last-4")  # minilm's recipe: blocks 3-6 change states 3-5
+    check_reach(0, 12, [2], "none")  # frozen runs train the head only

@@ -62,6 +62,18 @@ def parse_unfreeze(value: str, num_layers: int) -> int:
     )
 
 
+def check_reach(k: int, num_layers: int, read_states: Sequence[int], unfreeze: str) -> None:
+    """Refuse a last-K that trains only blocks after every hidden state the head reads: the run would change
+    nothing the head sees (state i is block i's output; state 0 the embeddings)."""
+    if 0 < k < num_layers and max(read_states) <= num_layers - k:
+        need = num_layers - max(read_states) + 1
+        raise OptionError(
+            f"--unfreeze {unfreeze} trains blocks {num_layers - k + 1}-{num_layers}, but the head reads hidden "
+            f"states {min(read_states)}-{max(read_states)} (this model's recipe), which those blocks do not change; "
+            f"use --unfreeze last-{need} or more, or all."
+        )
+
+
 def open_parameters(model: nn.Module, num_layers: int, k: int) -> list[nn.Parameter]:
     """Freeze the encoder except its last `k` blocks (and what follows them, e.g. a final norm); k = all opens
     everything. Returns the parameters left trainable."""

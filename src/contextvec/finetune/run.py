@@ -16,6 +16,7 @@ import torch
 from contextvec.engine import run_options
 from contextvec.finetune.config import (
     FinetuneConfig,
+    check_reach,
     label_set,
     open_parameters,
     parse_unfreeze,
@@ -81,6 +82,7 @@ def finetune(  # long: the run's steps in order, each one call
     # wic reads the recipe's word vectors (its layers, context-only or not); classify and tag the top layer
     layers = resolve_layer_selection(default_layers(info.model_id) if task == "wic" else -1, "mean", info.num_layers)
     context_only = task == "wic" and default_context_only(info.model_id)
+    check_reach(k, info.num_layers, layers.indices, config.unfreeze)
     per_example = [units(e, context_only) for e in examples]  # every text checked before any training
     stride = run_options(backend, None, 4096, 32).stride
     torch.manual_seed(cfg.seed)
