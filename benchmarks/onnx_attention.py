@@ -41,8 +41,12 @@ def export_legacy(model: Any, raw: Path) -> None:
     names = [f"hidden_{i}" for i in range(layers + 1)]
 
     class AllStates(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model  # a submodule, so the tracer sees its weights as parameters
+
         def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
-            return tuple(model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states)
+            return tuple(self.model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states)
 
     model.set_attn_implementation("eager")
     ids = torch.full((2, 16), 5, dtype=torch.long)

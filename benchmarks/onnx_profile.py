@@ -32,7 +32,9 @@ def main() -> None:
             providers=["CPUExecutionProvider"],
         )
         emb.embed_words(load_sentences(400), layers=-1)
-        trace = json.loads(Path(backend.session.end_profiling()).read_text())  # type: ignore[attr-defined]
+        trace_file = Path(backend.session.end_profiling())  # type: ignore[attr-defined]
+        trace = json.loads(trace_file.read_text())
+        trace_file.unlink()
         per_op: collections.Counter[str] = collections.Counter()
         for event in trace:
             if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):

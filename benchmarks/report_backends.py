@@ -9,6 +9,8 @@ from typing import Any
 NAMES = {
     "loop": "transformers, one sentence at a time (subwords)",
     "st": 'sentence-transformers `encode(output_value="token_embeddings")`, torch (subwords)',
+    "st-onnx": 'sentence-transformers, `backend="onnx"`, its O3-optimised export (subwords)',
+    "st-onnx-int8": 'sentence-transformers, `backend="onnx"`, its `avx512_vnni` int8 export (subwords)',
     "ours": "contextvec `embed_words`, torch float32 (words)",
     "onnx": 'contextvec `embed_words`, `backend="onnx"` float32 (words)',
     "onnx-int8": 'contextvec `embed_words`, `backend="onnx", dtype="int8"` (words)',
@@ -18,6 +20,10 @@ NAMES = {
 def _ratio(r: dict[str, Any], mode: str, a: str, b: str) -> str:
     v = r.get(f"ratios_{mode}", {}).get(f"{a}_vs_{b}")
     return "—" if v is None else f"{v:.2f}×"
+
+
+def _num(r: dict[str, Any], key: str, fmt: str) -> str:
+    return "—" if key not in r else format(r[key], fmt)
 
 
 def backends_section(path: Path) -> str:
@@ -43,15 +49,22 @@ def backends_section(path: Path) -> str:
         s, a = sep.get(m, {}), alt.get(m, {})
         share = a.get("share_of_best_kernel_rate", s.get("share_of_best_kernel_rate"))
         vs_ours = "—" if m == "ours" else f"{_ratio(r, 'separate', m, 'ours')} / {_ratio(r, 'alternate', m, 'ours')}"
-        if m in ("st", "loop"):
+        if m in ("st", "loop", "st-onnx", "st-onnx-int8"):
             vs_ours = f"{_ratio(r, 'separate', 'ours', m)} / {_ratio(r, 'alternate', 'ours', m)} (torch ÷ it)"
         vs_st = "—" if m == "st" else f"{_ratio(r, 'separate', m, 'st')} / {_ratio(r, 'alternate', m, 'st')}"
         lines.append(
-            f"| {NAMES[m]} | {s.get('median_s', float('nan')):.2f} | {s.get('tokens_per_s', 0):.0f} | "
-            f"{a.get('median_s', float('nan')):.2f} | {a.get('tokens_per_s', 0):.0f} | "
+            f"| {NAMES[m]} | {_num(s, 'median_s', '.2f')} | {_num(s, 'tokens_per_s', '.0f')} | "
+            f"{_num(a, 'median_s', '.2f')} | {_num(a, 'tokens_per_s', '.0f')} | "
             f"{'—' if share is None else f'{share:.0%}'} | {s.get('size_on_disk_mb', 0):.0f} | "
             f"{s.get('peak_rss_mb', 0):.0f} | {vs_ours} | {vs_st} |"
         )
+    peers = {m: sep[m]["median_s"] for m in ("st", "st-onnx", "st-onnx-int8") if m in sep}
+    if peers and "onnx-int8" in sep:
+        fastest = min(peers, key=peers.__getitem__)
+        lines += ["", f"Fastest sentence-transformers CPU backend here (separate processes): `{fastest}`, "
+                  f"{peers[fastest]:.2f} s; contextvec int8 is {peers[fastest] / sep['onnx-int8']['median_s']:.2f}× "
+                  "it. sentence-transformers' ONNX backends run in their own venv (optimum-onnx pins transformers "
+                  "< 4.58), so they are timed in separate processes only."]  # fmt: skip
     parity = [
         f"{m} {kind}: cosine mean {p['cos_mean']:.5f}, min {p['cos_min']:.4f}"
         for m in ("onnx", "onnx-int8")
