@@ -45,6 +45,7 @@ def main() -> None:
             res = score_wic_pairs(emb, train, test)
             out.setdefault("rows", {})[name] = res["scores"]
             print(name, "wic", round(time.time() - t0), json.dumps(res["scores"][0]), flush=True)
+            path.write_text(json.dumps(out, indent=2))  # after every task: a killed run keeps what it measured
         if "pos" in tasks:
             t0 = time.time()
             pos = run_pos(emb, SuiteSizes())
