@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from tiny_models import CORPUS
 
+import contextvec.index.build as build_mod
 from contextvec import Embedder
 from contextvec.index import Index, build_index, table
 from contextvec.index.manifest import Manifest
@@ -82,3 +88,86 @@ def test_the_shuffle_setting_is_scoped_and_a_users_own_wins(monkeypatch: pytest.
     with table._env_default(name, "8"):
         assert os.environ[name] == "1234"
     assert os.environ[name] == "1234"
+
+
+class _FakeLibc:
+    """Records what `bounded_heaps` asks of glibc."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int, int]] = []
+        self.trimmed = threading.Event()
+
+    def mallopt(self, param: int, value: int) -> int:
+        self.calls.append(("mallopt", param, value))
+        return 1
+
+    def malloc_trim(self, pad: int) -> int:
+        self.calls.append(("trim", pad, 0))
+        self.trimmed.set()
+        return 1
+
+
+def test_bounded_heaps_caps_arenas_trims_while_it_runs_and_restores(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = _FakeLibc()
+    monkeypatch.setattr(memory, "_libc", lambda: fake)
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    with pytest.raises(RuntimeError), memory.bounded_heaps(arenas=3, every_s=0.001):
+        assert fake.calls == [("mallopt", memory.M_ARENA_MAX, 3)]
+        assert fake.trimmed.wait(10)  # the trimming thread runs while the block does
+        raise RuntimeError("the block failed")
+    default = 8 * len(os.sched_getaffinity(0))  # glibc's own limit: 8 arenas a CPU
+    assert fake.calls[-2:] == [("trim", 0, 0), ("mallopt", memory.M_ARENA_MAX, default)]  # restored even so
+    assert not any(t.name == "contextvec-trim" for t in threading.enumerate())
+    n = len(fake.calls)
+    time.sleep(0.02)
+    assert len(fake.calls) == n  # nothing trims after the block
+
+
+def test_bounded_heaps_leaves_a_users_arena_setting_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = _FakeLibc()
+    monkeypatch.setattr(memory, "_libc", lambda: fake)
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    with memory.bounded_heaps(every_s=60):
+        pass
+    assert [c for c in fake.calls if c[0] == "mallopt"] == []
+
+
+def test_a_cap_inside_a_running_one_adds_nothing_and_the_last_out_restores(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = _FakeLibc()
+    monkeypatch.setattr(memory, "_libc", lambda: fake)
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    with memory.capped_arenas():
+        with memory.bounded_heaps(arenas=5, every_s=0.001):
+            assert fake.trimmed.wait(10)  # the inner block trims ...
+        assert ("mallopt", memory.M_ARENA_MAX, 5) not in fake.calls  # ... but does not re-cap
+        assert [c for c in fake.calls if c[0] == "mallopt"] == [("mallopt", memory.M_ARENA_MAX, 2)]  # nor restore
+    default = 8 * len(os.sched_getaffinity(0))
+    assert fake.calls[-1] == ("mallopt", memory.M_ARENA_MAX, default)  # the outer block's end restores
+    with memory.capped_arenas(arenas=3):  # back to none running: a new block caps again
+        assert fake.calls[-1] == ("mallopt", memory.M_ARENA_MAX, 3)
+
+
+def test_the_index_build_caps_arenas_throughout_and_trims_while_lancedb_runs(
+    tmp_path: Path, bert_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+
+    def spy(label: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        @contextlib.contextmanager
+        def block(*a: object, **k: object) -> Iterator[None]:
+            seen.append(f"{label} enter")
+            with real(*a, **k):
+                yield
+            seen.append(f"{label} exit")
+
+        return block
+
+    real_embed = build_mod._embed
+    monkeypatch.setattr(build_mod, "capped_arenas", spy("build", memory.capped_arenas))
+    monkeypatch.setattr(memory, "bounded_heaps", spy("tables", memory.bounded_heaps))
+    monkeypatch.setattr(build_mod, "_embed", lambda *a: seen.append("embed") or real_embed(*a))
+    monkeypatch.setattr(table, "_build_tables", lambda *a: seen.append("tables") or {})
+    src = tmp_path / "c.txt"
+    src.write_text("\n".join(DOCS[:8]) + "\n", encoding="utf-8")
+    build_index(src, tmp_path / "idx", model="tiny-bert", embedder=bert_embedder)
+    assert seen == ["build enter", "embed", "tables enter", "tables", "tables exit", "build exit"]

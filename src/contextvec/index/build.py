@@ -23,7 +23,7 @@ from contextvec.index.table import LANCE_DIR
 from contextvec.pipeline.corpus import Corpus, open_corpus
 from contextvec.pipeline.embed_batch import Batch, EmbedBatch, IndexLevel, JobSpec
 from contextvec.pipeline.engines import PlannedShard, plan_shards, run_local, run_ray
-from contextvec.pipeline.memory import release_free_memory
+from contextvec.pipeline.memory import capped_arenas, release_free_memory
 from contextvec.protocol import EmbedderProtocol
 
 Engine = Literal["local", "ray"]
@@ -69,18 +69,19 @@ def build_index(
         return manifest
     fingerprint = manifest.input["fingerprint"]
     done = set(manifest.done())
-    if manifest.shards_planned is None or len(done) < manifest.shards_planned:
-        ray_args = {"concurrency": concurrency, "num_gpus": num_gpus, "cpus_per_actor": cpus_per_actor}
-        _embed(folder, manifest, spec, source, shard_rows, batch_docs, engine, ray_args, progress, embedder)
-        release_free_memory()  # the model loaded for the build is gone: hand its pages back before the table build
-    if source.fingerprint() != fingerprint:
-        raise InputFileError(
-            f"{source.source}: the input changed while it was being indexed; re-run with --overwrite to index "
-            "the new version."
-        )
     from contextvec.index.table import build_tables
 
-    manifest.table = build_tables(folder, manifest)
+    with capped_arenas():  # torch's, the writer's and LanceDB's threads share few heaps (pipeline/memory.py)
+        if manifest.shards_planned is None or len(done) < manifest.shards_planned:
+            ray_args = {"concurrency": concurrency, "num_gpus": num_gpus, "cpus_per_actor": cpus_per_actor}
+            _embed(folder, manifest, spec, source, shard_rows, batch_docs, engine, ray_args, progress, embedder)
+            release_free_memory()  # the build's model is gone: hand its pages back before the table build
+        if source.fingerprint() != fingerprint:
+            raise InputFileError(
+                f"{source.source}: the input changed while it was being indexed; re-run with --overwrite to index "
+                "the new version."
+            )
+        manifest.table = build_tables(folder, manifest)
     manifest.complete = True
     manifest.save(folder)
     return manifest

@@ -48,6 +48,13 @@ def connect(folder: Path) -> Any:
 
 def build_tables(folder: Path, manifest: Manifest, ann_min_rows: int = ANN_MIN_ROWS) -> dict[str, Any]:
     """(Re)create the `word` / `sentence` tables from the manifest's shards; returns {level: {rows, index}}."""
+    from contextvec.pipeline.memory import bounded_heaps
+
+    with bounded_heaps():  # LanceDB's threads: their freed memory is handed back, not kept in a dozen heaps
+        return _build_tables(folder, manifest, ann_min_rows)
+
+
+def _build_tables(folder: Path, manifest: Manifest, ann_min_rows: int) -> dict[str, Any]:
     import pyarrow.dataset as pads
 
     files = [str(folder / s.file) for s in manifest.shards if s.file is not None]

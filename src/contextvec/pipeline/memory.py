@@ -1,31 +1,56 @@
-"""Keep a long corpus job's memory flat: hand the heap's free pages back to the OS after each batch.
+"""Keep a long corpus job's memory flat: hand the heap's free pages back to the OS, and keep native threads from
+spreading their allocations over many heaps.
 
 Why: glibc's malloc raises its mmap threshold to the largest block freed so far, so torch's per-batch activations
 (a different size every batch) end up on the heap, and the heap's high-water mark creeps up with the number of
 batches. `malloc_trim(0)` returns the free pages; measured in benchmarks/index.py (memory part) it keeps a
 16x-longer build within a few percent of a short one's peak, at no measurable cost in speed. Fixing the mmap
 threshold instead (MALLOC_MMAP_THRESHOLD_) also flattens memory but cost about 45% of the speed (page faults on
-every large tensor), so it is not used. Anything but glibc: a no-op.
+every large tensor), so it is not used.
+
+LanceDB's index build is Rust on glibc's malloc from a dozen threads; each thread gets its own heap ("arena"),
+buffers allocated on one thread are freed on another, and the free space scattered over the arenas grew with the
+rows indexed (benchmarks/index_table_memory.py); torch's and the shard writer's threads do the same on a smaller
+scale while a corpus is embedded. `capped_arenas` caps the arenas that threads started inside it can create (the
+whole index build runs inside it); `bounded_heaps` also trims every arena while it runs (the LanceDB step).
+Anything but glibc: a no-op.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import functools
-from collections.abc import Callable
+import os
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+M_ARENA_MAX = -8  # mallopt parameter (malloc.h)
+HEAP_ARENAS = 2  # arenas for threads first allocating inside `bounded_heaps` (memory measured: docs/index.md)
+TRIM_EVERY_S = 0.2  # how often `bounded_heaps` hands free pages back while its block runs
+_lock = threading.Lock()
+_capping = 0  # `capped_arenas` blocks running: the first one caps, the last one out restores
 
 
 @functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
+def _libc() -> Any | None:
     name = ctypes.util.find_library("c")
     if name is None:
         return None
     try:
-        trim: Callable[[int], int] = ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to do
+        lib = ctypes.CDLL(name)
+        lib.malloc_trim, lib.mallopt  # noqa: B018 -- both exist on glibc only (not musl, macOS)
+    except (OSError, AttributeError):
         return None
-    return trim
+    return lib
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    lib = _libc()
+    return None if lib is None else lib.malloc_trim  # type: ignore[no-any-return]
 
 
 def release_free_memory() -> bool:
@@ -35,3 +60,62 @@ def release_free_memory() -> bool:
         return False
     trim(0)
     return True
+
+
+def _glibc_default_arenas() -> int:
+    """glibc's arena limit when none is set: 8 per CPU this process may run on (64-bit)."""
+    return 8 * len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 8 * (os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def capped_arenas(arenas: int = HEAP_ARENAS) -> Iterator[None]:
+    """Threads that first allocate inside the block share at most `arenas` malloc arenas.
+
+    glibc reads its arena limit once: the first time a thread needs a new arena while a limit is set (or once a
+    process has more than 8 arenas). So the cap holds only if nothing before fixed the limit, and once fixed
+    inside the block it stays for the process. A user's own MALLOC_ARENA_MAX wins. A block entered while one
+    runs (nested, or on another thread) adds nothing; the last one out restores glibc's default.
+    """
+    global _capping
+    lib = _libc()
+    with _lock:
+        first, _capping = _capping == 0, _capping + 1
+    if lib is not None and first and "MALLOC_ARENA_MAX" not in os.environ:
+        lib.mallopt(M_ARENA_MAX, arenas)
+    try:
+        yield
+    finally:
+        with _lock:
+            _capping -= 1
+            last = _capping == 0
+        if lib is not None and last and "MALLOC_ARENA_MAX" not in os.environ:
+            lib.mallopt(M_ARENA_MAX, _glibc_default_arenas())  # glibc's own limit (mallopt ignores 0)
+
+
+@contextlib.contextmanager
+def bounded_heaps(arenas: int = HEAP_ARENAS, every_s: float = TRIM_EVERY_S) -> Iterator[None]:
+    """Run a block of multi-threaded native work (LanceDB) with its memory kept from spreading: arenas capped
+    (`capped_arenas`) and every arena's free pages handed back every `every_s` seconds until the block ends.
+
+    The periodic trim costs about 6% of the speed of a corpus embedding on 2 cores, so the index build runs only
+    its LanceDB step in this block (the embedding trims after each batch instead).
+    """
+    lib = _libc()
+    if lib is None:
+        yield
+        return
+    done = threading.Event()
+
+    def trim() -> None:
+        while not done.wait(every_s):
+            lib.malloc_trim(0)
+
+    trimmer = threading.Thread(target=trim, name="contextvec-trim", daemon=True)
+    with capped_arenas(arenas):
+        trimmer.start()
+        try:
+            yield
+        finally:
+            done.set()
+            trimmer.join()
+            lib.malloc_trim(0)
