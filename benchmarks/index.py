@@ -3,10 +3,11 @@ and ANN recall at Brown scale, the flat-vs-ANN threshold, and search-by-example 
 
     nice python benchmarks/index.py --part throughput --docs 1000 --runs 3
     nice python benchmarks/index.py --part memory --docs 400 --shard-rows 4000  # 1x, 4x, 16x, fresh processes
+    nice python benchmarks/index.py --part memory --docs 1600 --shard-rows 4000 --ann-min-rows 20000 --tag ann
     nice python benchmarks/index.py --part brown --fraction 0.25       # 1.0 = the whole corpus
     nice python benchmarks/index.py --part wordnet --models minilm glove-50d --lemmas 800 --queries 1500
 
-Each part writes benchmarks/results/index-<part>.json. Corpora are Brown sentences in corpus order (one document
+Each part writes benchmarks/results/index-<part>[_<tag>].json. Corpora are Brown sentences in corpus order (one document
 per sentence) and WordNet 3.0 usage examples; the model is minilm unless named.
 """
 
@@ -145,11 +146,15 @@ def memory(args: argparse.Namespace) -> dict[str, Any]:
     import ast
 
     out = []
+    longest = max(brown_docs(args.docs * 16), key=len) if args.same_longest else None
     with tempfile.TemporaryDirectory() as tmp:
         for factor in (1, 4, 16):
             folder = Path(tmp) / f"x{factor}"
             folder.mkdir()
-            src = write_txt(brown_docs(args.docs * factor), folder)
+            docs = brown_docs(args.docs * factor)
+            if longest is not None and longest not in docs:  # every size holds the 16x corpus's longest document
+                docs = [longest, *docs[:-1]]
+            src = write_txt(docs, folder)
             cmd = [sys.executable, "-c", MEMORY_CHILD, str(src), str(folder / "idx"), args.model]
             run = subprocess.run(
                 [*cmd, str(args.shard_rows), str(args.ann_min_rows)], capture_output=True, text=True, check=True
@@ -176,6 +181,7 @@ def memory(args: argparse.Namespace) -> dict[str, Any]:
         "shard_rows": args.shard_rows,
         "batch_docs": 64,
         "ann_min_rows": args.ann_min_rows,
+        "same_longest": args.same_longest,
         "sizes": out,
         "max_growth": growth,
     }
@@ -369,7 +375,8 @@ def memory_table(m: dict[str, Any]) -> list[str]:
         "",
         f"Peak RSS, largest / 1x: {g['peak_rss_mib_before_table']:.2f} before the table build, "
         f"{g['peak_rss_mib']:.2f} for the whole build (shard_rows={m['shard_rows']}, "
-        f"vector index from {m.get('ann_min_rows', 50_000):,} rows).",
+        f"vector index from {m.get('ann_min_rows', 50_000):,} rows"
+        + ("; every size holds the 16x corpus's longest document)." if m.get("same_longest") else ")."),
         "",
     ]
 
@@ -392,9 +399,8 @@ def report(_: argparse.Namespace) -> dict[str, Any]:
             f"({t['build_without_table_ratio']:.2f} without the table build) |",
             "",
         ]
-    for key in ("memory", "memory_ann"):  # default threshold; the vector index at every size
-        if key in load:
-            lines += memory_table(load[key])
+    for key in sorted(k for k in load if k == "memory" or k.startswith("memory_")):  # memory_ann: index at every size
+        lines += memory_table(load[key])
     if "brown" in load:
         b = load["brown"]
         whole = b["fraction"] >= 1.0
@@ -459,6 +465,12 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--shard-rows", type=int, default=20_000)
     ap.add_argument("--ann-min-rows", type=int, default=50_000, help="memory: vector index from this many rows")
+    ap.add_argument(
+        "--same-longest",
+        action="store_true",
+        help="memory: every size holds the 16x corpus's longest document, so sizes differ in count only",
+    )
+    ap.add_argument("--tag", default="", help="memory: results go to index-memory<_TAG>.json")
     ap.add_argument("--fraction", type=float, default=1.0)
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--min-examples", type=int, default=10, help="WordNet lemmas with at least this many examples")
@@ -473,7 +485,8 @@ def main() -> None:
     if args.part == "report":
         print(json.dumps(result))
         return
-    (RESULTS / f"index-{args.part}.json").write_text(json.dumps(result, indent=1))
+    name = args.part + (f"_{args.tag}" if args.tag else "")
+    (RESULTS / f"index-{name}.json").write_text(json.dumps(result, indent=1))
     print(json.dumps(result, indent=1))
 
 
