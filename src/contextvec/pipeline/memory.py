@@ -24,11 +24,11 @@ import ctypes.util
 import functools
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 M_ARENA_MAX = -8  # mallopt parameter (malloc.h)
-HEAP_ARENAS = 2  # arenas for threads first allocating inside `bounded_heaps` (memory measured: docs/index.md)
+HEAP_ARENAS = 2  # arenas for threads first allocating inside `capped_arenas` (memory measured: docs/index.md)
 TRIM_EVERY_S = 0.2  # how often `bounded_heaps` hands free pages back while its block runs
 _lock = threading.Lock()
 _capping = 0  # `capped_arenas` blocks running: the first one caps, the last one out restores
@@ -47,18 +47,12 @@ def _libc() -> Any | None:
     return lib
 
 
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    lib = _libc()
-    return None if lib is None else lib.malloc_trim  # type: ignore[no-any-return]
-
-
 def release_free_memory() -> bool:
     """Return the heap's free pages to the OS; True where the C library could (glibc)."""
-    trim = _malloc_trim()
-    if trim is None:
+    lib = _libc()
+    if lib is None:
         return False
-    trim(0)
+    lib.malloc_trim(0)
     return True
 
 
@@ -97,7 +91,7 @@ def bounded_heaps(arenas: int = HEAP_ARENAS, every_s: float = TRIM_EVERY_S) -> I
     """Run a block of multi-threaded native work (LanceDB) with its memory kept from spreading: arenas capped
     (`capped_arenas`) and every arena's free pages handed back every `every_s` seconds until the block ends.
 
-    The periodic trim costs about 6% of the speed of a corpus embedding on 2 cores, so the index build runs only
+    The periodic trim costs about 7% of the speed of a corpus embedding on 2 cores, so the index build runs only
     its LanceDB step in this block (the embedding trims after each batch instead).
     """
     lib = _libc()
@@ -118,4 +112,4 @@ def bounded_heaps(arenas: int = HEAP_ARENAS, every_s: float = TRIM_EVERY_S) -> I
         finally:
             done.set()
             trimmer.join()
-            lib.malloc_trim(0)
+            release_free_memory()
