@@ -44,3 +44,17 @@ def sentence_of(sentences: Spans, starts: npt.NDArray[np.int64]) -> npt.NDArray[
     """(W,) index of the sentence that contains each char offset in `starts` (the last one starting at or before)."""
     idx = np.searchsorted(sentences[:, 0], starts, side="right") - 1  # (W,)
     return np.clip(idx, 0, max(len(sentences) - 1, 0)).astype(np.int64)
+
+
+def sentence_of_docs(
+    sentences: list[Spans], doc: npt.NDArray[np.int64], starts: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """`sentence_of` for many documents at once: (N,) index into `np.concatenate(sentences)` of the sentence that
+    contains char offset `starts[i]` of document `doc[i]` (each document's sentences as `split_sentences` gives)."""
+    counts = np.asarray([len(s) for s in sentences], dtype=np.int64)  # (D,)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)  # (D,) first sentence of each doc
+    spans = np.concatenate(sentences) if len(sentences) else np.zeros((0, 2), dtype=np.int64)  # (S, 2)
+    scale = int(max(spans[:, 1].max(initial=0), starts.max(initial=0))) + 1  # (doc, offset) as one sortable key
+    sent_doc = np.repeat(np.arange(len(sentences), dtype=np.int64), counts)  # (S,)
+    idx = np.searchsorted(sent_doc * scale + spans[:, 0], doc * scale + starts, side="right") - 1  # (N,)
+    return np.clip(idx, first[doc], np.maximum(first[doc] + counts[doc] - 1, first[doc])).astype(np.int64)

@@ -20,7 +20,7 @@ from contextvec import Embedder
 from contextvec.index import Index, build_index, table
 from contextvec.index.manifest import Manifest
 from contextvec.index.table import build_tables
-from contextvec.pipeline import embed_batch, memory
+from contextvec.pipeline import memory
 
 pytest.importorskip("lancedb")
 
@@ -32,15 +32,43 @@ def test_free_memory_is_handed_back_on_glibc() -> None:
     assert memory.release_free_memory() is True
 
 
-def test_each_batch_hands_its_memory_back(
+def test_each_batch_reports_its_memory_freed(
     tmp_path: Path, bert_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = []
-    monkeypatch.setattr(embed_batch, "release_free_memory", lambda: calls.append(1) or True)
+    monkeypatch.setattr(memory.HeapAllowance, "after_batch", lambda self: calls.append(1) or False)
     src = tmp_path / "c.txt"
     src.write_text("\n".join(DOCS[:20]) + "\n", encoding="utf-8")
     build_index(src, tmp_path / "idx", model="tiny-bert", embedder=bert_embedder, batch_docs=4, shard_rows=10**6)
     assert len(calls) == 5  # 20 documents, 4 per batch
+
+
+def test_heap_allowance_trims_only_past_its_allowance(monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes, trims = iter([500, 530, 564, 565, 520, 700]), []
+    monkeypatch.setattr(memory, "resident_bytes", lambda: next(sizes) * 2**20)
+    monkeypatch.setattr(memory, "release_free_memory", lambda: trims.append(1) or True)
+    heap = memory.HeapAllowance(allowance_mib=64)
+    got = [heap.after_batch() for _ in range(6)]
+    assert got == [False, False, False, True, False, True]  # 500 is the base; 565 > 500 + 64
+    assert heap.base == 500 * 2**20 and heap.trims == len(trims) == 2
+
+
+def test_heap_allowance_trims_every_batch_where_size_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    trims = []
+    monkeypatch.setattr(memory, "resident_bytes", lambda: None)
+    monkeypatch.setattr(memory, "release_free_memory", lambda: trims.append(1) or True)
+    heap = memory.HeapAllowance()
+    assert [heap.after_batch() for _ in range(3)] == [True, True, True] and len(trims) == 3
+
+
+def test_resident_bytes_reads_this_process() -> None:
+    got = memory.resident_bytes()
+    if platform.system() == "Linux":
+        assert got is not None and 10 * 2**20 < got < 64 * 2**30
+        block = np.ones(64 * 2**20 // 8)  # 64 MiB, touched
+        after = memory.resident_bytes()
+        assert after is not None and after - got > 48 * 2**20
+        del block
 
 
 def test_ivf_index_is_built_past_the_threshold_and_finds_the_row(tmp_path: Path, bert_embedder: Embedder) -> None:

@@ -6,7 +6,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contextvec.sentences import sentence_of, split_sentences
+from contextvec.sentences import sentence_of, sentence_of_docs, split_sentences
+from contextvec.text import split_words
 
 
 def texts_of(text: str) -> list[str]:
@@ -49,3 +50,19 @@ def test_spans_are_exact_sorted_and_cover_every_visible_character(parts: list[st
         covered[s:e] = True
         last = e
     assert all(covered[i] or ch.isspace() for i, ch in enumerate(text))
+
+
+@given(st.lists(st.text(alphabet="ab. !?\nXY", min_size=1, max_size=30).filter(str.strip), min_size=1, max_size=6))
+def test_sentence_of_docs_matches_sentence_of_per_document(texts: list[str]) -> None:
+    sentences = [split_sentences(t) for t in texts]
+    words = [split_words(t) for t in texts]
+    doc = np.concatenate([np.full(len(w), i, dtype=np.int64) for i, w in enumerate(words)])
+    starts = np.concatenate([w[:, 0] for w in words]).astype(np.int64)
+    got = sentence_of_docs(sentences, doc, starts)
+    first = np.cumsum([0] + [len(s) for s in sentences])
+    want = [first[i] + sentence_of(sentences[i], w[:, 0]) for i, w in enumerate(words)]
+    assert got.tolist() == np.concatenate(want).tolist()
+    assert all(
+        sentences[d][g - first[d], 0] <= s < sentences[d][g - first[d], 1]
+        for d, g, s in zip(doc, got, starts, strict=True)
+    )

@@ -26,6 +26,13 @@ if TYPE_CHECKING:
 SHARD_DIR = "shards"
 DICTIONARY = ("doc_id", "level", "word", "word_norm", "text")  # repeated strings; never the float vectors
 STORED = ("seq", "doc_id", "level", "start", "end", "word", "word_norm", "sentence_start", "sentence_end", "text")
+# zstd for the text and number columns; the float32 vectors are stored plain and without min/max statistics: zstd
+# saved 8% of their size but cost a third of the shard's write and read time (benchmarks/index.py, docs/index.md).
+PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": {c: "zstd" for c in STORED} | {"vector": "none"},
+    "use_dictionary": list(DICTIONARY),
+    "write_statistics": list(STORED),
+}
 
 
 def shard_name(k: int) -> str:
@@ -99,9 +106,7 @@ class ShardWriter:
             if self._writer is None or self._shard != k:
                 assert self._writer is None, "finish() the open shard first"
                 self._shard, self._rows = k, 0
-                self._writer = pq.ParquetWriter(
-                    str(tmp), table.schema, compression="zstd", use_dictionary=list(DICTIONARY)
-                )
+                self._writer = pq.ParquetWriter(str(tmp), table.schema, **PARQUET_OPTIONS)
             self._writer.write_table(table)
         except OSError as exc:
             raise OutputWriteError(

@@ -19,9 +19,9 @@ import numpy as np
 import numpy.typing as npt
 
 from contextvec.errors import OptionError
-from contextvec.pipeline.memory import release_free_memory
+from contextvec.pipeline.memory import HeapAllowance
 from contextvec.protocol import EmbedderProtocol
-from contextvec.sentences import sentence_of, split_sentences
+from contextvec.sentences import sentence_of_docs, split_sentences
 
 IndexLevel = Literal["word", "sentence", "both"]
 Batch = dict[str, npt.NDArray[Any]]
@@ -58,6 +58,7 @@ class EmbedBatch:
 
         self.spec = spec if isinstance(spec, JobSpec) else JobSpec(**spec)
         self.embedder = embedder or load_embedder(self.spec.model, **self.spec.model_options)
+        self.heap = HeapAllowance()
 
     def __call__(self, batch: Batch) -> Batch:
         texts = [str(t) for t in batch["text"]]
@@ -72,14 +73,15 @@ class EmbedBatch:
                 f"level='both' needs word and sentence vectors of one size; got {[p['vector'].shape[1] for p in parts]}"
                 " (a concat layer pooling?). Index the levels into two folders instead."
             )
-        out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if len(parts) > 1 else parts[0]
         doc = out.pop("doc")  # (N,) position of each row's document in this batch
-        order = np.lexsort((out["level"] != "word", out["start"], doc))  # rows in document order, words first
-        out = {k: v[order] for k, v in out.items()}
-        doc = doc[order]
+        if len(parts) > 1:  # one level comes in document order already; two are merged: words first
+            order = np.lexsort((out["level"] != "word", out["start"], doc))
+            out = {k: v[order] for k, v in out.items()}
+            doc = doc[order]
         for key in ("seq", "shard", "doc_id"):
             out[key] = np.asarray(batch[key])[doc]
-        release_free_memory()  # this batch's activations are freed: keep the heap from creeping up (memory.py)
+        self.heap.after_batch()  # this batch's activations are freed: keep the heap from creeping up (memory.py)
         return out
 
     def _words(self, texts: list[str], sentences: list[npt.NDArray[np.int64]]) -> Batch:
@@ -90,32 +92,26 @@ class EmbedBatch:
             layer_pooling=s.layer_pooling,  # type: ignore[arg-type]
             subword_pooling=s.subword_pooling,  # type: ignore[arg-type]
         )
-        sent = np.zeros((len(res), 2), dtype=np.int64)  # (N, 2) the sentence of each word
-        for i, spans in enumerate(sentences):
-            rows = res.rows_of(i)
-            sent[rows] = spans[sentence_of(spans, res.start[rows])]
-        words = np.asarray(res.strings, dtype=object)
+        spans = np.concatenate(sentences)  # (S, 2) every sentence of the batch
+        sent = sentence_of_docs(sentences, res.text_index, res.start)  # (N,) each word's sentence
         return {
             "doc": res.text_index,
             "level": np.full(len(res), "word", dtype=object),
             "start": res.start,
             "end": res.end,
-            "word": words,
+            "word": np.asarray(res.strings, dtype=object),
             "word_norm": np.asarray([w.casefold() for w in res.strings], dtype=object),
-            "sentence_start": sent[:, 0],
-            "sentence_end": sent[:, 1],
-            "text": np.asarray(
-                [texts[d][a:b] for d, (a, b) in zip(res.text_index.tolist(), sent.tolist(), strict=True)],
-                dtype=object,
-            ),
+            "sentence_start": spans[sent, 0],
+            "sentence_end": spans[sent, 1],
+            "text": _sentence_strings(texts, sentences)[sent],  # (N,) shared references, not N copies
             "layers": np.full(len(res), res.layers, dtype=object),
             "vector": res.vectors.astype(np.float32, copy=False),  # (N, D)
         }
 
     def _sentences(self, texts: list[str], sentences: list[npt.NDArray[np.int64]]) -> Batch:
-        doc = np.concatenate([np.full(len(sp), i, dtype=np.int64) for i, sp in enumerate(sentences)])  # (S,)
+        doc = np.repeat(np.arange(len(sentences), dtype=np.int64), [len(sp) for sp in sentences])  # (S,)
         spans = np.concatenate(sentences)  # (S, 2)
-        strings = [texts[d][a:b] for d, (a, b) in zip(doc.tolist(), spans.tolist(), strict=True)]
+        strings = _sentence_strings(texts, sentences).tolist()
         res = self.embedder.embed_sentences(strings)  # the model's own sentence recipe
         n = len(strings)
         return {
@@ -131,6 +127,11 @@ class EmbedBatch:
             "layers": np.full(n, f"{res.layers} sentence_pooling={res.pooling}", dtype=object),
             "vector": res.vectors.astype(np.float32, copy=False),  # (S, D)
         }
+
+
+def _sentence_strings(texts: list[str], sentences: list[npt.NDArray[np.int64]]) -> npt.NDArray[Any]:
+    """(S,) object array: the text of every sentence of the batch, in `np.concatenate(sentences)` order."""
+    return np.asarray([texts[d][a:b] for d, spans in enumerate(sentences) for a, b in spans.tolist()], dtype=object)
 
 
 def docs_batch(seq: list[int], doc_id: list[str], text: list[str], shard: int) -> Batch:

@@ -22,7 +22,7 @@ from contextvec.options import (
     SentencePoolingArg,
     SubwordPooling,
 )
-from contextvec.pipeline.memory import release_free_memory
+from contextvec.pipeline.memory import HeapAllowance
 from contextvec.protocol import EmbedderProtocol
 from contextvec.results import Embeddings
 from contextvec.text import locate_span, make_document
@@ -60,6 +60,7 @@ def embed_file(
     sink: ParquetSink | JsonlSink
     sink = JsonlSink(out) if check_destination(out, [source]) == "jsonl" else ParquetSink(out)
     done = 0
+    heap = HeapAllowance()
     with sink:
         for chunk in _chunks(read_records(source, fmt), chunk_size):
             result = _embed_chunk(
@@ -73,7 +74,7 @@ def embed_file(
             table = table.add_column(0, "id", ids).add_column(0, "line", lines)
             sink.write(table)
             del result, table
-            release_free_memory()  # keep the heap flat over a long file (pipeline/memory.py)
+            heap.after_batch()  # keep the heap flat over a long file (pipeline/memory.py)
             done += len(chunk)
             if on_progress is not None:
                 on_progress(len(chunk))

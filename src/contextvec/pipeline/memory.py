@@ -3,10 +3,12 @@ spreading their allocations over many heaps.
 
 Why: glibc's malloc raises its mmap threshold to the largest block freed so far, so torch's per-batch activations
 (a different size every batch) end up on the heap, and the heap's high-water mark creeps up with the number of
-batches. `malloc_trim(0)` returns the free pages; measured in benchmarks/index.py (memory part) it keeps a
-16x-longer build within a few percent of a short one's peak, at no measurable cost in speed. Fixing the mmap
-threshold instead (MALLOC_MMAP_THRESHOLD_) also flattens memory but cost about 45% of the speed (page faults on
-every large tensor), so it is not used.
+batches (without a trim, a 16x-longer build's embedding peaked 1.25x higher). `malloc_trim(0)` returns the free
+pages, but the next batch then faults its activations in again: trimming after every batch cost about 5% of a
+build's speed on 2 cores. `HeapAllowance` trims only once the process has grown `HEAP_ALLOWANCE_MIB` past its
+size after the first batch: the same flat peak as trimming every batch, at the speed of not trimming
+(benchmarks/index.py; docs/index.md, "Peak memory"). Fixing the mmap threshold instead (MALLOC_MMAP_THRESHOLD_)
+also flattens memory but cost about 45% of the speed (page faults on every large tensor), so it is not used.
 
 LanceDB's index build is Rust on glibc's malloc from a dozen threads; each thread gets its own heap ("arena"),
 buffers allocated on one thread are freed on another, and the free space scattered over the arenas grew with the
@@ -30,6 +32,7 @@ from typing import Any
 M_ARENA_MAX = -8  # mallopt parameter (malloc.h)
 HEAP_ARENAS = 2  # arenas for threads first allocating inside `capped_arenas` (memory measured: docs/index.md)
 TRIM_EVERY_S = 0.2  # how often `bounded_heaps` hands free pages back while its block runs
+HEAP_ALLOWANCE_MIB = 64  # growth past the first batch's size that `HeapAllowance` lets the heap keep
 _lock = threading.Lock()
 _capping = 0  # `capped_arenas` blocks running: the first one caps, the last one out restores
 
@@ -54,6 +57,36 @@ def release_free_memory() -> bool:
         return False
     lib.malloc_trim(0)
     return True
+
+
+def resident_bytes() -> int | None:
+    """This process's resident memory (Linux /proc), or None where it cannot be read cheaply."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class HeapAllowance:
+    """Call `after_batch()` when a batch's memory is freed: hands free pages back once the process has grown more
+    than `allowance_mib` past its size after the first batch (every time where its size cannot be read)."""
+
+    def __init__(self, allowance_mib: int = HEAP_ALLOWANCE_MIB) -> None:
+        self.allowance = allowance_mib * 2**20
+        self.base: int | None = None  # resident bytes after the first batch
+        self.trims = 0
+
+    def after_batch(self) -> bool:
+        """True where free pages were handed back."""
+        now = resident_bytes()
+        if now is not None:
+            if self.base is None:
+                self.base = now
+            if now <= self.base + self.allowance:
+                return False
+        self.trims += 1
+        return release_free_memory()
 
 
 def _glibc_default_arenas() -> int:
