@@ -63,11 +63,12 @@ class EmbedBatch:
     def __call__(self, batch: Batch) -> Batch:
         texts = [str(t) for t in batch["text"]]
         sentences = [split_sentences(t) for t in texts]  # per doc (S_i, 2)
+        strings = _sentence_strings(texts, sentences)  # (S,) every sentence's text, sliced once for both levels
         parts: list[Batch] = []
         if self.spec.level in ("word", "both"):
-            parts.append(self._words(texts, sentences))
+            parts.append(self._words(texts, sentences, strings))
         if self.spec.level in ("sentence", "both"):
-            parts.append(self._sentences(texts, sentences))
+            parts.append(self._sentences(sentences, strings))
         if len({p["vector"].shape[1] for p in parts}) > 1:
             raise OptionError(
                 f"level='both' needs word and sentence vectors of one size; got {[p['vector'].shape[1] for p in parts]}"
@@ -84,7 +85,7 @@ class EmbedBatch:
         self.heap.after_batch()  # this batch's activations are freed: keep the heap from creeping up (memory.py)
         return out
 
-    def _words(self, texts: list[str], sentences: list[npt.NDArray[np.int64]]) -> Batch:
+    def _words(self, texts: list[str], sentences: list[npt.NDArray[np.int64]], strings: npt.NDArray[Any]) -> Batch:
         s = self.spec
         res = self.embedder.embed_words(
             texts,
@@ -103,16 +104,15 @@ class EmbedBatch:
             "word_norm": np.asarray([w.casefold() for w in res.strings], dtype=object),
             "sentence_start": spans[sent, 0],
             "sentence_end": spans[sent, 1],
-            "text": _sentence_strings(texts, sentences)[sent],  # (N,) shared references, not N copies
+            "text": strings[sent],  # (N,) shared references, not N copies
             "layers": np.full(len(res), res.layers, dtype=object),
             "vector": res.vectors.astype(np.float32, copy=False),  # (N, D)
         }
 
-    def _sentences(self, texts: list[str], sentences: list[npt.NDArray[np.int64]]) -> Batch:
+    def _sentences(self, sentences: list[npt.NDArray[np.int64]], strings: npt.NDArray[Any]) -> Batch:
         doc = np.repeat(np.arange(len(sentences), dtype=np.int64), [len(sp) for sp in sentences])  # (S,)
         spans = np.concatenate(sentences)  # (S, 2)
-        strings = _sentence_strings(texts, sentences).tolist()
-        res = self.embedder.embed_sentences(strings)  # the model's own sentence recipe
+        res = self.embedder.embed_sentences(strings.tolist())  # the model's own sentence recipe
         n = len(strings)
         return {
             "doc": doc,
@@ -123,7 +123,7 @@ class EmbedBatch:
             "word_norm": np.full(n, None, dtype=object),
             "sentence_start": spans[:, 0],
             "sentence_end": spans[:, 1],
-            "text": np.asarray(strings, dtype=object),
+            "text": strings,
             "layers": np.full(n, f"{res.layers} sentence_pooling={res.pooling}", dtype=object),
             "vector": res.vectors.astype(np.float32, copy=False),  # (S, D)
         }
