@@ -78,6 +78,7 @@ def throughput(args: argparse.Namespace) -> dict[str, Any]:
             build_tables(Path(tmp) / "idx", Manifest.load(Path(tmp) / "idx"))
             table.append(time.perf_counter() - t0)
     p, b, t = statistics.median(plain), statistics.median(build), statistics.median(table)
+    paired = [x / y for x, y in zip(plain, build, strict=True)]  # each round's own ratio: load drifts cancel
     return {
         "docs": len(docs),
         "words": words,
@@ -90,6 +91,8 @@ def throughput(args: argparse.Namespace) -> dict[str, Any]:
         "build_words_per_s": m.rows / b,
         "build_ratio_to_plain": p / b,
         "build_without_table_ratio": p / (b - t),
+        "median_round_ratio": statistics.median(paired),
+        "rounds": [{"plain_s": x, "build_s": y, "table_s": z} for x, y, z in zip(plain, build, table, strict=True)],
     }
 
 

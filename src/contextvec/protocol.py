@@ -17,8 +17,9 @@ from typing import Protocol, runtime_checkable
 
 from contextvec.options import LayerPoolingArg, LayersArg, SentencePoolingArg, SubwordPooling
 from contextvec.results import SentenceEmbeddings, SpanEmbeddings, TokenEmbeddings, WordEmbeddings
+from contextvec.text import Document
 
-TextInput = str | Sequence[str]  # a text, or a pre-split list of words
+TextInput = str | Sequence[str] | Document  # a text, a pre-split list of words, or a text with its words found
 SpanInput = tuple[str, int, int]  # (text, start, end) in characters
 
 

@@ -84,13 +84,17 @@ def _check_text(text: object, name: str) -> str:
     return text
 
 
-def make_document(item: str | Sequence[str], index: int, name: str | None = None) -> Document:
-    """Validate one input (a text, or a pre-split list of words) and find its words.
+def make_document(item: str | Sequence[str] | Document, index: int, name: str | None = None) -> Document:
+    """Validate one input (a text, a pre-split list of words, or a Document) and find its words.
 
     Pre-split words are joined with single spaces; each given word is exactly one word, whatever it contains.
-    `name` says how error messages refer to the input (default "text {index}").
+    A `Document` (what this function returns) is checked, not split again: corpus jobs validate each text once
+    while reading it and hand the Document to the embedder. `name` says how error messages refer to the input
+    (default "text {index}").
     """
     name = name or f"text {index}"
+    if isinstance(item, Document):
+        return _check_document(item, name)
     if isinstance(item, str):
         text = _check_text(item, name)
         words = split_words(text)
@@ -124,7 +128,29 @@ def make_document(item: str | Sequence[str], index: int, name: str | None = None
     return Document(text=text, words=np.asarray(spans, dtype=np.int64))
 
 
-def make_documents(items: Sequence[str | Sequence[str]]) -> list[Document]:
+def _check_document(doc: Document, name: str) -> Document:
+    """A Document made elsewhere: a valid text, and words that are ordered, non-overlapping spans inside it."""
+    _check_text(doc.text, name)
+    w = doc.words
+    if not isinstance(w, np.ndarray) or w.ndim != 2 or w.shape[1] != 2 or w.dtype.kind not in "iu" or len(w) == 0:
+        raise InvalidInputError(
+            f"{name}: Document.words must be a non-empty (W, 2) integer array of [start, end) spans; "
+            "make Documents with contextvec.text.make_document."
+        )
+    starts, ends = w[:, 0], w[:, 1]
+    bad = (starts < 0) | (ends <= starts) | (ends > len(doc.text))
+    bad[1:] |= starts[1:] < ends[:-1]  # each word starts at or after the end of the one before
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise InvalidInputError(
+            f"{name}: Document word {k} has span ({int(starts[k])}, {int(ends[k])}), which is empty, overlaps the "
+            f"word before, or lies outside the text (length {len(doc.text)}); make Documents with "
+            "contextvec.text.make_document."
+        )
+    return doc
+
+
+def make_documents(items: Sequence[str | Sequence[str] | Document]) -> list[Document]:
     """Validate a batch of inputs; a lone str is refused (it would be read as a list of characters)."""
     if isinstance(items, str):
         raise InvalidInputError("pass a list of texts, not a single str: e.g. embed_words([text]).")

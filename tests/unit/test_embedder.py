@@ -12,7 +12,7 @@ from reference import cosines, hidden_states, simple_words, word_vectors
 from contextvec import Embedder
 from contextvec.alignment.windows import plan_windows
 from contextvec.errors import ContextvecError, InvalidInputError, LayerError, OptionError, SpanError
-from contextvec.text import split_words
+from contextvec.text import make_document, split_words
 
 PLAIN = [
     "We sat on the bank of the river.",
@@ -201,6 +201,14 @@ def test_pre_split_words(bert_embedder: Embedder) -> None:
     res = bert_embedder.embed_words([["We", "sat", "on", "the", "riverbank"]])
     assert res.strings == ["We", "sat", "on", "the", "riverbank"]
     assert res.n_subwords[-1] > 1
+
+
+def test_a_document_embeds_like_its_text(bert_embedder: Embedder) -> None:
+    text = "We sat on the bank of the river."
+    direct = bert_embedder.embed_words([text, "Another one."])
+    given = bert_embedder.embed_words([make_document(text, 0), "Another one."])
+    assert given.strings == direct.strings and given.start.tolist() == direct.start.tolist()
+    np.testing.assert_array_equal(given.vectors, direct.vectors)
 
 
 def test_bad_calls_raise_contextvec_errors(bert_embedder: Embedder, llama_embedder: Embedder) -> None:

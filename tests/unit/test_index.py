@@ -112,6 +112,36 @@ def test_resume_after_lost_shards_and_a_corrupt_one_gives_the_one_shot_rows(
     assert not list((tmp_path / "idx" / "shards").glob(".*.tmp"))
 
 
+def test_shards_declare_non_null_columns_and_older_nullable_shards_still_build_the_table(
+    tmp_path: Path, bert_embedder: Embedder
+) -> None:
+    import pyarrow.parquet as pq
+
+    from contextvec.index.manifest import sha256_file
+    from contextvec.index.table import build_tables
+
+    m = build(corpus(tmp_path), tmp_path / "idx", bert_embedder)
+    last = tmp_path / "idx" / m.shards[-1].file  # type: ignore[operator]
+    schema = pq.read_schema(last)
+    assert not schema.field("vector").nullable and not schema.field("vector").type.value_field.nullable
+    assert not schema.field("seq").nullable and schema.field("word").nullable  # null in sentence rows
+    old = pq.read_table(last)  # as contextvec wrote shards before: every column nullable
+    nullable = pa.schema(
+        [
+            pa.field(f.name, pa.list_(pa.float32(), f.type.list_size) if f.name == "vector" else f.type)
+            for f in old.schema
+        ]
+    )
+    pq.write_table(old.cast(nullable), last)  # a build resumed across versions: the table is made non-null first
+    m.shards[-1].sha256, m.shards[-1].bytes = sha256_file(last), last.stat().st_size
+    m.save(tmp_path / "idx")
+    assert build_tables(tmp_path / "idx", m)["word"]["rows"] == m.rows
+    idx = Index.open(tmp_path / "idx", embedder=bert_embedder)
+    text = DOCS[0]
+    s = text.index("bank")
+    assert idx.search_like(text, s, s + 4, k=1)[0].doc_id == "c.txt:1"
+
+
 def test_a_changed_job_or_input_is_refused_unless_overwrite(tmp_path: Path, bert_embedder: Embedder) -> None:
     src = corpus(tmp_path)
     build(src, tmp_path / "idx", bert_embedder)

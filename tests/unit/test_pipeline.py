@@ -22,6 +22,7 @@ from contextvec.index.manifest import Manifest
 from contextvec.pipeline.corpus import Doc, open_corpus
 from contextvec.pipeline.embed_batch import EmbedBatch, JobSpec, docs_batch
 from contextvec.pipeline.engines import plan_shards
+from contextvec.text import make_document
 
 pytest.importorskip("lancedb")
 
@@ -48,7 +49,7 @@ def min_cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def test_shards_end_on_document_boundaries_and_are_deterministic() -> None:
-    docs = [Doc(i, str(i), "x", "f:1", n) for i, n in enumerate([5, 5, 30, 1, 1, 1, 40])]
+    docs = [Doc(i, str(i), "f:1", make_document(" ".join(["w"] * n), i)) for i, n in enumerate([5, 5, 30, 1, 1, 1, 40])]
     plan = [(k, [d.seq for d in ds]) for k, ds in plan_shards(docs, 10)]
     assert plan == [(0, [0, 1]), (1, [2]), (2, [3, 4, 5, 6])]
     assert plan == [(k, [d.seq for d in ds]) for k, ds in plan_shards(iter(docs), 10)]
@@ -57,7 +58,12 @@ def test_shards_end_on_document_boundaries_and_are_deterministic() -> None:
 def test_embed_batch_rows_have_sentences_and_document_offsets(bert_embedder: Embedder) -> None:
     fn = EmbedBatch(JobSpec(model="tiny-bert", level="both"), bert_embedder)
     texts = ["We sat on the bank. The river ran by!", "One more text"]
-    out = fn(docs_batch([7, 8], ["a", "b"], texts, 3))
+    batch = docs_batch([Doc(7 + i, "ab"[i], "f:1", make_document(t, i)) for i, t in enumerate(texts)], 3)
+    out = fn(batch)
+    ray_like = fn({k: v for k, v in batch.items() if k != "document"})  # what Ray reads back: text, no Documents
+    assert ray_like.keys() == out.keys()
+    for key in out:
+        np.testing.assert_array_equal(ray_like[key], out[key])
     n_words = sum(len(bert_embedder.embed_words([t])) for t in texts)
     assert (out["level"] == "word").sum() == n_words and (out["level"] == "sentence").sum() == 3
     assert out["vector"].shape == (n_words + 3, bert_embedder.info.hidden_size)

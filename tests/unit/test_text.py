@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contextvec.errors import InvalidInputError, SpanError
-from contextvec.text import locate_span, make_document, make_documents, split_words
+from contextvec.text import Document, locate_span, make_document, make_documents, split_words
 
 
 def words_of(text: str) -> list[str]:
@@ -71,6 +71,32 @@ def test_pre_split_words_keep_their_boundaries() -> None:
 def test_bad_inputs_are_refused_with_a_precise_message(item: object, message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
         make_document(item, 0)  # type: ignore[arg-type]
+
+
+def test_a_document_is_checked_not_split_again() -> None:
+    doc = make_document("We sat on the bank.", 0)
+    assert make_document(doc, 3) is doc
+    two_words = Document("We sat on the bank.", np.asarray([[0, 2], [3, 6]]))  # words of the caller's choice
+    assert make_document(two_words, 0).word_strings() == ["We", "sat"]
+
+
+@pytest.mark.parametrize(
+    ("words", "message"),
+    [
+        (np.zeros((0, 2), dtype=np.int64), "non-empty \\(W, 2\\) integer array"),
+        (np.asarray([0, 2]), "non-empty \\(W, 2\\) integer array"),
+        (np.asarray([[0.0, 2.0]]), "non-empty \\(W, 2\\) integer array"),
+        (np.asarray([[0, 2], [1, 6]]), "word 1 has span \\(1, 6\\)"),
+        (np.asarray([[0, 2], [3, 3]]), "word 1 has span \\(3, 3\\)"),
+        (np.asarray([[0, 2], [3, 99]]), "outside the text \\(length 6\\)"),
+        (np.asarray([[-1, 2]]), "word 0 has span \\(-1, 2\\)"),
+    ],
+)
+def test_a_malformed_document_is_refused_naming_the_word(words: np.ndarray, message: str) -> None:
+    with pytest.raises(InvalidInputError, match=f"text 0: Document.*{message}"):
+        make_document(Document("We sat", words), 0)
+    with pytest.raises(InvalidInputError, match="only whitespace"):
+        make_document(Document("   ", np.asarray([[0, 1]])), 0)
 
 
 def test_a_single_string_is_not_taken_for_a_list_of_texts() -> None:

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from contextvec.cli.common import DEFAULT_MODEL, ModelOpt, err, out, reported, require
 from contextvec.errors import OptionError
+from contextvec.pipeline.defaults import BATCH_DOCS, BATCH_WORDS, CONCURRENCY, SHARD_ROWS
 
 index_app = typer.Typer(
     rich_markup_mode=None,
@@ -28,9 +29,11 @@ def build(
     level: Annotated[str, typer.Option(help="word | sentence | both")] = "word",
     layers: Annotated[str | None, typer.Option(help="-1, '-4:', '0,6,12', all; default: the model's recipe")] = None,
     engine: Annotated[str, typer.Option(help="local | ray ($RAY_ADDRESS picks the cluster)")] = "local",
-    shard_rows: Annotated[int, typer.Option(help="about this many words per Parquet shard")] = 50_000,
-    batch_docs: Annotated[int, typer.Option(help="documents per model call (local: also at most 8192 words)")] = 256,
-    concurrency: Annotated[int, typer.Option(help="Ray actors (each loads the model once)")] = 2,
+    shard_rows: Annotated[int, typer.Option(help="about this many words per Parquet shard")] = SHARD_ROWS,
+    batch_docs: Annotated[
+        int, typer.Option(help=f"documents per model call (local: also at most {BATCH_WORDS} words)")
+    ] = BATCH_DOCS,
+    concurrency: Annotated[int, typer.Option(help="Ray actors (each loads the model once)")] = CONCURRENCY,
     gpus_per_worker: Annotated[float, typer.Option(help="GPUs per Ray actor")] = 0.0,
     overwrite: Annotated[bool, typer.Option(help="rebuild a folder that holds another index")] = False,
 ) -> None:

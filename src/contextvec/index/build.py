@@ -21,6 +21,7 @@ from contextvec.index.manifest import MANIFEST, Manifest, verify
 from contextvec.index.shards import SHARD_DIR, ShardWriter
 from contextvec.index.table import LANCE_DIR
 from contextvec.pipeline.corpus import Corpus, open_corpus
+from contextvec.pipeline.defaults import BATCH_DOCS, CONCURRENCY, SHARD_ROWS
 from contextvec.pipeline.embed_batch import Batch, EmbedBatch, IndexLevel, JobSpec
 from contextvec.pipeline.engines import PlannedShard, plan_shards, run_local, run_ray
 from contextvec.pipeline.memory import capped_arenas, release_free_memory
@@ -40,9 +41,9 @@ def build_index(
     subword_pooling: str = "mean",
     model_options: dict[str, Any] | None = None,
     engine: Engine = "local",
-    shard_rows: int = 50_000,
-    batch_docs: int = 256,
-    concurrency: int = 2,
+    shard_rows: int = SHARD_ROWS,
+    batch_docs: int = BATCH_DOCS,
+    concurrency: int = CONCURRENCY,
     num_gpus: float = 0.0,
     cpus_per_actor: float | None = None,
     overwrite: bool = False,
@@ -174,11 +175,12 @@ def _write(
             for batch in batches:
                 _check_layers(manifest, batch)
                 shard = np.asarray(batch["shard"])
-                for k in np.unique(shard).tolist():  # batches are in shard order; one may straddle two shards
+                ks = np.unique(shard).tolist()
+                for k in ks:  # batches are in shard order; one may straddle two shards
                     if k != current and current >= 0:
                         _publish(folder, manifest, writer, current, ranges)
                     current = k
-                    rows = {c: np.asarray(v)[shard == k] for c, v in batch.items()}
+                    rows = batch if len(ks) == 1 else {c: np.asarray(v)[shard == k] for c, v in batch.items()}
                     writer.append(k, rows)
                 bar.advance(len(shard), int(np.unique(np.asarray(batch["seq"])).size))
             if current >= 0:

@@ -60,14 +60,16 @@ def _build_tables(folder: Path, manifest: Manifest, ann_min_rows: int) -> dict[s
     files = [str(folder / s.file) for s in manifest.shards if s.file is not None]
     db = connect(folder)
     info: dict[str, Any] = {}
-    levels = ["word", "sentence"] if manifest.spec["level"] == "both" else [manifest.spec["level"]]
+    both = manifest.spec["level"] == "both"
+    levels = ["word", "sentence"] if both else [manifest.spec["level"]]
     existing = set(db.list_tables().tables)
     for level in levels:
         table = None
         mode = "overwrite" if level in existing else "create"  # "overwrite" of nothing makes Lance log a warning
         for f in files:  # shard by shard: LanceDB buffers what one call writes, so memory stays one shard's
-            scanner = pads.dataset(f, format="parquet").scanner(filter=pads.field("level") == level, **SCAN)
-            reader = scanner.to_reader()
+            only = pads.field("level") == level if both else None  # one level: every row is of it
+            scanner = pads.dataset(f, format="parquet").scanner(filter=only, **SCAN)
+            reader = scanner.to_reader()  # shards of older versions declare every column nullable: LanceDB takes both
             if table is None:
                 table = db.create_table(level, data=reader, mode=mode)
             else:

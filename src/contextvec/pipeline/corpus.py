@@ -15,7 +15,7 @@ from pathlib import Path
 
 from contextvec.errors import ContextvecError, InputFileError
 from contextvec.io.readers import read_records
-from contextvec.text import make_document
+from contextvec.text import Document, make_document
 
 SUFFIXES = (".txt", ".jsonl", ".ndjson", ".parquet")
 
@@ -24,9 +24,17 @@ SUFFIXES = (".txt", ".jsonl", ".ndjson", ".parquet")
 class Doc:
     seq: int  # position in the corpus stream, 0-based
     doc_id: str
-    text: str
     where: str  # "file:line" (or "file:row N") for error messages
-    n_words: int  # words by contextvec.text's rule: the row estimate shards are planned with
+    document: Document  # the validated text and its words, found once and handed to the embedder as they are
+
+    @property
+    def text(self) -> str:
+        return self.document.text
+
+    @property
+    def n_words(self) -> int:
+        """Words by contextvec.text's rule: the row estimate shards are planned with."""
+        return len(self.document.words)
 
 
 @dataclass(frozen=True)
@@ -54,10 +62,10 @@ class Corpus:
         seq = 0
         for doc_id, text, where in self._raw():
             try:
-                words = make_document(text, seq, name=where)
+                document = make_document(text, seq, name=where)
             except ContextvecError as exc:
                 raise InputFileError(f"{where}: {exc}") from None
-            yield Doc(seq, doc_id, text, where, len(words.words))
+            yield Doc(seq, doc_id, where, document)
             seq += 1
         if seq == 0:
             raise InputFileError(f"{self.source}: the corpus has no non-blank documents, so there is nothing to index.")

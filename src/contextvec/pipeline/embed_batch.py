@@ -2,7 +2,8 @@
 
 `EmbedBatch` has Ray Data's batch-inference shape: `__init__` loads the model once (per actor on Ray), and
 `__call__` maps a batch dict {"seq", "doc_id", "text", "shard"} to a batch dict of rows. The local engine calls
-the very same object in a loop, so the two engines differ only in the scheduler.
+the very same object in a loop, so the two engines differ only in the scheduler; it also passes "document" (the
+corpus reader's validated `contextvec.text.Document`s), so this process splits each text into words only once.
 
 Row columns (see docs/index.md): seq, shard, doc_id, level ("word" | "sentence"), start, end (char offsets in
 the document), word (null for sentence rows), word_norm (case-folded word), sentence_start, sentence_end, text
@@ -12,6 +13,7 @@ vector (N, D) float32.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -19,9 +21,11 @@ import numpy as np
 import numpy.typing as npt
 
 from contextvec.errors import OptionError
+from contextvec.pipeline.corpus import Doc
 from contextvec.pipeline.memory import HeapAllowance
 from contextvec.protocol import EmbedderProtocol
 from contextvec.sentences import sentence_of_docs, split_sentences
+from contextvec.text import Document
 
 IndexLevel = Literal["word", "sentence", "both"]
 Batch = dict[str, npt.NDArray[Any]]
@@ -62,11 +66,12 @@ class EmbedBatch:
 
     def __call__(self, batch: Batch) -> Batch:
         texts = [str(t) for t in batch["text"]]
+        inputs: list[Document] | list[str] = list(batch["document"]) if "document" in batch else texts
         sentences = [split_sentences(t) for t in texts]  # per doc (S_i, 2)
         strings = _sentence_strings(texts, sentences)  # (S,) every sentence's text, sliced once for both levels
         parts: list[Batch] = []
         if self.spec.level in ("word", "both"):
-            parts.append(self._words(texts, sentences, strings))
+            parts.append(self._words(inputs, sentences, strings))
         if self.spec.level in ("sentence", "both"):
             parts.append(self._sentences(sentences, strings))
         if len({p["vector"].shape[1] for p in parts}) > 1:
@@ -85,10 +90,12 @@ class EmbedBatch:
         self.heap.after_batch()  # this batch's activations are freed: keep the heap from creeping up (memory.py)
         return out
 
-    def _words(self, texts: list[str], sentences: list[npt.NDArray[np.int64]], strings: npt.NDArray[Any]) -> Batch:
+    def _words(
+        self, inputs: list[Document] | list[str], sentences: list[npt.NDArray[np.int64]], strings: npt.NDArray[Any]
+    ) -> Batch:
         s = self.spec
         res = self.embedder.embed_words(
-            texts,
+            inputs,
             layers=s.layers,
             layer_pooling=s.layer_pooling,  # type: ignore[arg-type]
             subword_pooling=s.subword_pooling,  # type: ignore[arg-type]
@@ -134,11 +141,14 @@ def _sentence_strings(texts: list[str], sentences: list[npt.NDArray[np.int64]]) 
     return np.asarray([texts[d][a:b] for d, spans in enumerate(sentences) for a, b in spans.tolist()], dtype=object)
 
 
-def docs_batch(seq: list[int], doc_id: list[str], text: list[str], shard: int) -> Batch:
-    """The input batch dict for `EmbedBatch` (what Ray reads from the staged Parquet files)."""
+def docs_batch(docs: Sequence[Doc], shard: int) -> Batch:
+    """The input batch dict for `EmbedBatch`: what Ray reads from the staged Parquet files, plus "document"."""
+    document = np.empty(len(docs), dtype=object)  # (B,) Documents, never unpacked into a 2-d array
+    document[:] = [d.document for d in docs]
     return {
-        "seq": np.asarray(seq, dtype=np.int64),
-        "doc_id": np.asarray(doc_id, dtype=object),
-        "text": np.asarray(text, dtype=object),
-        "shard": np.full(len(seq), shard, dtype=np.int64),
+        "seq": np.asarray([d.seq for d in docs], dtype=np.int64),
+        "doc_id": np.asarray([d.doc_id for d in docs], dtype=object),
+        "text": np.asarray([d.text for d in docs], dtype=object),
+        "shard": np.full(len(docs), shard, dtype=np.int64),
+        "document": document,
     }

@@ -25,7 +25,7 @@ from contextvec.options import (
 from contextvec.pipeline.memory import HeapAllowance
 from contextvec.protocol import EmbedderProtocol
 from contextvec.results import Embeddings
-from contextvec.text import locate_span, make_document
+from contextvec.text import Document, locate_span, make_document
 
 
 def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
@@ -93,8 +93,7 @@ def _embed_chunk(
     subword_pooling: SubwordPooling,
     sentence_pooling: SentencePoolingArg,
 ) -> Embeddings:
-    _check_records(chunk, source, level)
-    texts = [r.text for r in chunk]
+    texts = _check_records(chunk, source, level)  # validated once, not split again by the embedder
     if level == "token":
         return embedder.embed_tokens(texts, layers=layers, layer_pooling=layer_pooling)
     if level == "word":
@@ -112,8 +111,9 @@ def _embed_chunk(
     return dataclasses.replace(result, text_index=np.asarray(record_of_span, dtype=np.int64))
 
 
-def _check_records(chunk: list[Record], source: Path, level: Level) -> None:
+def _check_records(chunk: list[Record], source: Path, level: Level) -> list[Document]:
     """Validate each record on its own, so a bad text or span is reported by its file and line."""
+    docs = []
     for r in chunk:
         try:
             doc = make_document(r.text, 0, name="the text")
@@ -122,3 +122,5 @@ def _check_records(chunk: list[Record], source: Path, level: Level) -> None:
                     locate_span(doc, s, e, k)
         except ContextvecError as exc:
             raise InputFileError(f"{source}:{r.line}: {exc}") from None
+        docs.append(doc)
+    return docs

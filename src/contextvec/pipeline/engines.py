@@ -13,6 +13,7 @@ from pathlib import Path
 
 from contextvec.extras import require_extra
 from contextvec.pipeline.corpus import Doc
+from contextvec.pipeline.defaults import BATCH_WORDS
 from contextvec.pipeline.embed_batch import Batch, EmbedBatch, JobSpec, docs_batch
 
 PlannedShard = tuple[int, list[Doc]]
@@ -32,7 +33,7 @@ def plan_shards(docs: Iterable[Doc], shard_rows: int) -> Iterator[PlannedShard]:
 
 
 def run_local(
-    fn: EmbedBatch, shards: Iterable[PlannedShard], batch_docs: int, batch_words: int = 8192
+    fn: EmbedBatch, shards: Iterable[PlannedShard], batch_docs: int, batch_words: int = BATCH_WORDS
 ) -> Iterator[Batch]:
     """Row batches of each shard, in order, computed in this process.
 
@@ -46,7 +47,7 @@ def run_local(
             part.append(doc)
             words += doc.n_words
             if len(part) >= batch_docs or words >= batch_words or i == len(docs) - 1:
-                yield fn(docs_batch([d.seq for d in part], [d.doc_id for d in part], [d.text for d in part], k))
+                yield fn(docs_batch(part, k))
                 part, words = [], 0
 
 
