@@ -361,8 +361,17 @@ def wordnet(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def cpu(m: dict[str, Any]) -> str:
+    """A result's machine in a few words: cores and the widest vector instructions it had."""
+    flags = set(m.get("machine", {}).get("cpu_flags", []))
+    widest = "AVX-512" + (" VNNI" if "avx512_vnni" in flags else "") if "avx512f" in flags else "AVX2, no AVX-512"
+    return f"{m.get('machine', {}).get('cpus', '?')} cores, {widest}"
+
+
 def memory_table(m: dict[str, Any]) -> list[str]:
     lines = [
+        f"Machine: {cpu(m)}.",
+        "",
         "| corpus | rows | shards | vector index | build time | peak RSS before table | peak RSS whole build |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -391,17 +400,25 @@ def report(_: argparse.Namespace) -> dict[str, Any]:
     if "throughput" in load:
         t = load["throughput"]
         lines += [
-            f"CPU: {t['machine']['cpus']} cores, flags {' '.join(t['machine']['cpu_flags'])}.",
+            f"Machine: {cpu(t)}; flags {' '.join(t['machine']['cpu_flags'])}.",
             "",
             "| build throughput (minilm, word level) | value |",
             "|---|---|",
             f"| corpus | first {t['docs']} Brown sentences, {t['words']:,} words |",
             f"| plain `embed_words` (median of {t['runs']}) | {t['plain_words_per_s']:,.0f} words/s |",
             f"| `build_index` incl. shards, manifest, LanceDB table | {t['build_words_per_s']:,.0f} words/s |",
-            f"| ratio build / plain | {t['build_ratio_to_plain']:.2f} "
+            f"| ratio build / plain (medians) | {t['build_ratio_to_plain']:.2f} "
             f"({t['build_without_table_ratio']:.2f} without the table build) |",
-            "",
         ]
+        if "median_round_ratio" in t:
+            lines.append(f"| ratio build / plain (median of each round's own ratio) | {t['median_round_ratio']:.2f} |")
+        if "throughput_baseline" in load:  # the code before a change, measured on the same machine
+            base = load["throughput_baseline"]
+            lines.append(
+                f"| before ({base.get('note', 'previous code')}): ratio (medians of {base['runs']}) "
+                f"| {base['build_ratio_to_plain']:.2f} ({base['build_without_table_ratio']:.2f} without the table) |"
+            )
+        lines.append("")
     for key in sorted(k for k in load if k == "memory" or k.startswith("memory_")):  # memory_ann: index at every size
         lines += memory_table(load[key])
     if "brown" in load:
@@ -410,6 +427,8 @@ def report(_: argparse.Namespace) -> dict[str, Any]:
         part = "the whole corpus" if whole else f"first {b['fraction']:.1%} of sentences"
         guess = "" if whole else f"; whole Brown extrapolated: {b['extrapolated_full_brown_s'] / 60:.0f} min"
         lines += [
+            f"Machine: {cpu(b)}.",
+            "",
             f"Brown, {part} ({b['docs']:,} documents, {b['rows']:,} word rows): built in {b['build_s']:.0f} s "
             f"({b['build_words_per_s']:,.0f} words/s){guess}. Index: {b['index']}; disk {b['disk_mib']:,.0f} MiB.",
             "",
@@ -450,7 +469,7 @@ def report(_: argparse.Namespace) -> dict[str, Any]:
         lines.append("")
     if "ray_engine" in load:
         r = load["ray_engine"]
-        lines += ["| Ray engine (local Ray, 2 CPUs) | words/s |", "|---|---|"]
+        lines += [f"Machine: {cpu(r)}.", "", "| Ray engine (local Ray, 2 CPUs) | words/s |", "|---|---|"]
         lines += [f"| {x['actors']} actor(s) | {x['words_per_s']:,.0f} |" for x in r["runs"]]
         lines.append("")
     (RESULTS / "index.md").write_text("\n".join(lines))

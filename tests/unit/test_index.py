@@ -169,6 +169,34 @@ def test_bad_input_names_file_and_line(tmp_path: Path, bert_embedder: Embedder) 
         build(jl, tmp_path / "idx3", bert_embedder)
 
 
+def test_each_append_is_flushed_to_disk_on_the_writer_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import threading
+
+    from contextvec.index.manifest import verify
+    from contextvec.index.shards import ShardWriter
+
+    flushed: list[str] = []
+    real = os.fdatasync
+
+    def record(fd: int) -> None:
+        flushed.append(threading.current_thread().name)
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", record)
+    n = 3
+    batch = {c: np.asarray(["x"] * n, dtype=object) for c in ("doc_id", "level", "word", "word_norm", "text")}
+    batch |= {c: np.arange(n) for c in ("seq", "start", "end", "sentence_start", "sentence_end")}
+    batch["vector"] = np.ones((n, 4), dtype=np.float32)
+    writer = ShardWriter(tmp_path)
+    writer.append(0, batch)
+    writer.append(0, batch)
+    writer.wait()
+    assert len(flushed) == 2 and all(name.startswith("contextvec-shard-writer") for name in flushed)
+    info = writer.finish(0, 0, 1)
+    assert info.rows == 2 * n and verify(tmp_path, info)
+
+
 def test_a_write_error_keeps_finished_shards_and_the_rerun_completes(
     tmp_path: Path, bert_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:

