@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -34,10 +34,16 @@ Spans = npt.NDArray[np.int64]  # (W, 2): [start, end) character offsets
 
 @dataclass(frozen=True)
 class Document:
-    """One text to embed, with its words as character spans into `text`."""
+    """One text to embed, with its words as character spans into `text`.
+
+    Made by `make_document`, it is taken as it is wherever texts are accepted (checked once, never split again).
+    Made by hand, its words are checked against the text's own: each span must start and end on word boundaries
+    and may cover several words (like a pre-split word), in order, without overlaps.
+    """
 
     text: str
     words: Spans  # (W, 2)
+    _checked: bool = field(default=False, repr=False, compare=False)  # True only from make_document
 
     def word_strings(self) -> list[str]:
         return [self.text[s:e] for s, e in self.words.tolist()]
@@ -103,7 +109,7 @@ def make_document(item: str | Sequence[str] | Document, index: int, name: str | 
                 f"{name} ({text[:40]!r}) has no visible characters (only separators such as zero-width or control "
                 "characters): there is nothing to embed. Remove it from the input."
             )
-        return Document(text=text, words=words)
+        return Document(text=text, words=words, _checked=True)
     if not isinstance(item, Sequence):
         raise InvalidInputError(
             f"input {index} is a {type(item).__name__}; pass a str or a list of str (pre-split words)."
@@ -125,29 +131,32 @@ def make_document(item: str | Sequence[str] | Document, index: int, name: str | 
         spans.append((pos, pos + len(word)))
         pos += len(word) + 1
     text = _check_text(" ".join(item), name)
-    return Document(text=text, words=np.asarray(spans, dtype=np.int64))
+    return Document(text=text, words=np.asarray(spans, dtype=np.int64), _checked=True)
 
 
 def _check_document(doc: Document, name: str) -> Document:
-    """A Document made elsewhere: a valid text, and words that are ordered, non-overlapping spans inside it."""
-    _check_text(doc.text, name)
+    """A Document from `make_document` as it is; one made by hand checked against the text's own words."""
+    if doc._checked:
+        return doc
+    own = make_document(doc.text, 0, name)  # a valid text, and its words by the rule
     w = doc.words
     if not isinstance(w, np.ndarray) or w.ndim != 2 or w.shape[1] != 2 or w.dtype.kind not in "iu" or len(w) == 0:
         raise InvalidInputError(
             f"{name}: Document.words must be a non-empty (W, 2) integer array of [start, end) spans; "
-            "make Documents with contextvec.text.make_document."
+            "make Documents with contextvec.text.make_document, or pass a list of words."
         )
-    starts, ends = w[:, 0], w[:, 1]
-    bad = (starts < 0) | (ends <= starts) | (ends > len(doc.text))
-    bad[1:] |= starts[1:] < ends[:-1]  # each word starts at or after the end of the one before
-    if bad.any():
-        k = int(np.flatnonzero(bad)[0])
-        raise InvalidInputError(
-            f"{name}: Document word {k} has span ({int(starts[k])}, {int(ends[k])}), which is empty, overlaps the "
-            f"word before, or lies outside the text (length {len(doc.text)}); make Documents with "
-            "contextvec.text.make_document."
-        )
-    return doc
+    words = w.astype(np.int64)
+    for k, (s, e) in enumerate(words.tolist()):
+        if k and s < words[k - 1, 1]:
+            raise InvalidInputError(
+                f"{name}: Document word {k} ({s}, {e}) starts before the word before it ends; words must be in "
+                "order and must not overlap."
+            )
+        try:
+            locate_span(own, s, e, k)
+        except SpanError as exc:
+            raise InvalidInputError(f"{name}: Document word {k}: {exc}") from None
+    return Document(doc.text, words, _checked=True)
 
 
 def make_documents(items: Sequence[str | Sequence[str] | Document]) -> list[Document]:

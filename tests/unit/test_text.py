@@ -76,8 +76,10 @@ def test_bad_inputs_are_refused_with_a_precise_message(item: object, message: st
 def test_a_document_is_checked_not_split_again() -> None:
     doc = make_document("We sat on the bank.", 0)
     assert make_document(doc, 3) is doc
-    two_words = Document("We sat on the bank.", np.asarray([[0, 2], [3, 6]]))  # words of the caller's choice
-    assert make_document(two_words, 0).word_strings() == ["We", "sat"]
+    by_hand = Document("We sat on the bank.", np.asarray([[0, 6], [14, 18]], dtype=np.int32))  # may span words
+    checked = make_document(by_hand, 0)
+    assert checked.word_strings() == ["We sat", "bank"] and checked.words.dtype == np.int64
+    assert make_document(checked, 0) is checked
 
 
 @pytest.mark.parametrize(
@@ -86,10 +88,11 @@ def test_a_document_is_checked_not_split_again() -> None:
         (np.zeros((0, 2), dtype=np.int64), "non-empty \\(W, 2\\) integer array"),
         (np.asarray([0, 2]), "non-empty \\(W, 2\\) integer array"),
         (np.asarray([[0.0, 2.0]]), "non-empty \\(W, 2\\) integer array"),
-        (np.asarray([[0, 2], [1, 6]]), "word 1 has span \\(1, 6\\)"),
-        (np.asarray([[0, 2], [3, 3]]), "word 1 has span \\(3, 3\\)"),
+        (np.asarray([[0, 2], [1, 6]]), "word 1 \\(1, 6\\) starts before the word before it ends"),
+        (np.asarray([[0, 1]]), "word 0: span 0 \\(0, 1\\) = 'W' does not start and end on word boundaries"),
+        (np.asarray([[2, 3]]), "word 0: span 0 \\(2, 3\\) = ' ' does not start and end on word boundaries"),
+        (np.asarray([[0, 2], [3, 3]]), "word 1: span 1 \\(3, 3\\) is empty"),
         (np.asarray([[0, 2], [3, 99]]), "outside the text \\(length 6\\)"),
-        (np.asarray([[-1, 2]]), "word 0 has span \\(-1, 2\\)"),
     ],
 )
 def test_a_malformed_document_is_refused_naming_the_word(words: np.ndarray, message: str) -> None:
