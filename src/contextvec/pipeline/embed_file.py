@@ -93,13 +93,13 @@ def _embed_chunk(
     subword_pooling: SubwordPooling,
     sentence_pooling: SentencePoolingArg,
 ) -> Embeddings:
-    texts = _check_records(chunk, source, level)  # validated once, not split again by the embedder
+    docs = _check_records(chunk, source, level)  # validated once, not split again by the embedder
     if level == "token":
-        return embedder.embed_tokens(texts, layers=layers, layer_pooling=layer_pooling)
+        return embedder.embed_tokens(docs, layers=layers, layer_pooling=layer_pooling)
     if level == "word":
-        return embedder.embed_words(texts, layers=layers, layer_pooling=layer_pooling, subword_pooling=subword_pooling)
+        return embedder.embed_words(docs, layers=layers, layer_pooling=layer_pooling, subword_pooling=subword_pooling)
     if level == "sentence":
-        return embedder.embed_sentences(texts, pooling=sentence_pooling, layers=layers, layer_pooling=layer_pooling)
+        return embedder.embed_sentences(docs, pooling=sentence_pooling, layers=layers, layer_pooling=layer_pooling)
     spans: list[tuple[str, int, int]] = []
     for r in chunk:
         if not r.spans:
