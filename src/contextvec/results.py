@@ -8,8 +8,9 @@ tokens, words and sentences; the span for spans), `start`/`end` are character of
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -112,6 +113,9 @@ class SentenceEmbeddings(Embeddings):
     normalized: bool = False  # whether the rows were scaled to unit length
 
 
+E = TypeVar("E", bound=Embeddings)
+
+
 def cosine(a: F32, b: F32) -> float:
     """Cosine similarity of two vectors."""
     na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
@@ -130,3 +134,33 @@ def cosine_matrix(vectors: F32) -> F32:
     """(N, D) -> (N, N) pairwise cosine similarities."""
     unit = normalize_rows(vectors)
     return (unit @ unit.T).astype(np.float32)
+
+
+def concat_results(parts: Sequence[E], sizes: Sequence[int]) -> E:
+    """Rows of several calls of one kind as if from one call: `parts[i]` embedded `sizes[i]` inputs, so its
+    `text_index` (and `dropped`) move up by the inputs before it. Provenance (model, layers, pooling) is the first
+    part's; every part must have the same."""
+    if not parts or len(parts) != len(sizes):
+        raise ValueError("concat_results needs one size per part, and at least one part")
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    offsets = np.cumsum([0, *sizes[:-1]])
+    values: dict[str, Any] = {}
+    for f in fields(first):
+        got = [getattr(p, f.name) for p in parts]
+        if f.name == "text_index":
+            values[f.name] = np.concatenate([g + o for g, o in zip(got, offsets, strict=True)])
+        elif f.name == "dropped":
+            values[f.name] = [(t + int(o), s, e) for g, o in zip(got, offsets, strict=True) for t, s, e in g]
+        elif f.name == "vectors":
+            values[f.name] = np.concatenate(got).astype(np.float32, copy=False)
+        elif isinstance(got[0], np.ndarray):
+            values[f.name] = np.concatenate(got)
+        elif isinstance(got[0], list):
+            values[f.name] = [x for g in got for x in g]
+        else:
+            if any(g != got[0] for g in got):
+                raise ValueError(f"parts differ in {f.name}: {got[0]!r} vs {next(g for g in got if g != got[0])!r}")
+            values[f.name] = got[0]
+    return replace(first, **values)

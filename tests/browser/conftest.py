@@ -56,7 +56,9 @@ def explorer_url(bert_embedder: Embedder, index_dir: Path) -> Iterator[str]:
     from contextvec.explore import mount_explorer
     from contextvec.serve.app import create_app
 
-    settings = ServerSettings(models=["tiny-bert"], index=index_dir, ui=True, max_texts_per_request=20_000)
+    settings = ServerSettings(
+        models=["tiny-bert"], index=index_dir, ui=True, max_texts_per_request=20_000, max_queue_texts=20_000
+    )
     app = mount_explorer(create_app(settings, embedders={"tiny-bert": bert_embedder}), static=toy_static())
     with running(app) as (url, _):
         yield url

@@ -162,7 +162,8 @@ def test_api_key_is_required_except_for_health_and_metrics(server_url: str) -> N
 
 
 def test_queue_full_answers_429(bert_embedder: Embedder) -> None:
-    app = create_app(make_settings(max_queue_texts=3, max_wait_ms=50), embedders={"tiny": bert_embedder})
+    settings = make_settings(max_queue_texts=3, max_texts_per_request=3, max_wait_ms=50)
+    app = create_app(settings, embedders={"tiny": bert_embedder})
     with running(app) as (url, _):
 
         async def go() -> list[httpx.Response]:

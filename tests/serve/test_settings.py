@@ -48,13 +48,13 @@ def test_serve_command_merges_flags_and_environment(monkeypatch: pytest.MonkeyPa
             return None
 
     monkeypatch.setattr("contextvec.cli.serve._server_class", lambda: NoServer)
-    monkeypatch.setenv("CONTEXTVEC_MAX_QUEUE_TEXTS", "77")
+    monkeypatch.setenv("CONTEXTVEC_MAX_QUEUE_TEXTS", "777")
     monkeypatch.setenv("CONTEXTVEC_PORT", "9999")
     result = CliRunner().invoke(
         app, ["serve", "--model", "minilm", "--model", "mpnet", "--port", "8123", "--no-batching"]
     )
     assert result.exit_code == 0, result.output
     s = seen["s"]
-    assert s.models == ["minilm", "mpnet"] and s.port == 8123 and s.max_queue_texts == 77 and not s.batching
+    assert s.models == ["minilm", "mpnet"] and s.port == 8123 and s.max_queue_texts == 777 and not s.batching
     bad = CliRunner().invoke(app, ["serve", "--port", "70000"])
     assert bad.exit_code == 2 and "setting port" in bad.output

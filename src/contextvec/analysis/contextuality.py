@@ -26,8 +26,8 @@ from contextvec.analysis.measures import (
     random_pairs,
     self_similarity,
 )
-from contextvec.embedder import Embedder
 from contextvec.errors import InvalidInputError
+from contextvec.protocol import EmbedderProtocol
 from contextvec.text import split_words
 
 
@@ -92,7 +92,7 @@ def pick_targets(texts: Sequence[str], min_occurrences: int, max_words: int, see
 
 
 def measure_contextuality(
-    embedder: Embedder,
+    embedder: EmbedderProtocol,
     texts: Iterable[str],
     *,
     max_texts: int = 2000,
@@ -110,7 +110,7 @@ def measure_contextuality(
     if len(sample) < 2:
         raise InvalidInputError(f"contextuality needs at least 2 texts; got {len(sample)}.")
     targets = set(pick_targets(sample, min_occurrences, max_words, seed))
-    n_states = embedder.info.num_layers + 1
+    n_states = embedder.num_states
     rng = random.Random(seed)
     kept: dict[str, list[F32]] = {w: [] for w in targets}  # word -> occurrence vectors, (L+1, D) each
     seen_in: dict[str, set[int]] = {w: set() for w in targets}

@@ -102,7 +102,7 @@ def serve(**flags: Any) -> None:
         settings = ServerSettings(**{k: v for k, v in flags.items() if v is not None})  # + CONTEXTVEC_* variables
     except ValidationError as exc:
         first = exc.errors()[0]
-        where, msg = escape(str(first["loc"][0])), escape(str(first["msg"]))
+        where, msg = escape(str(first["loc"][0]) if first["loc"] else "values"), escape(str(first["msg"]))
         err.print(f"[bold red]error:[/] setting {where}: {msg}", markup=True, highlight=False)
         raise typer.Exit(code=2) from None
     try:

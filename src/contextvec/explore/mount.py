@@ -20,9 +20,8 @@ def mount_explorer(app: FastAPI, *, static: EmbedderProtocol | None = None) -> F
     settings' ui_static_model, loaded on first use); tests pass a tiny one."""
     from fastapi.staticfiles import StaticFiles
 
-    settings = app.state.settings
-    served = Served(settings, app.state.embedders, app.state.batchers)
-    explorer = Explorer(served, settings.index, static)
+    served: Served = app.state.served
+    explorer = Explorer(served, static)
     app.include_router(explore_router(explorer))
     app.mount("/explore/assets", StaticFiles(directory=WEB), name="explore-assets")
 

@@ -1,21 +1,25 @@
 """The explorer's JSON endpoints under /explore/api: each view's numbers come from analysis/ and index/ code
-(compare_view.py, senses_view.py); search by example is the server's own POST /search."""
+(compare_view.py, senses_view.py); search by example is the server's own POST /search.
+
+Every model call goes through the served model's scheduler, like the embedding routes: a view runs as one call
+on the model's forward thread (the same queue limit, timeout and metrics); a job's model calls are queued there
+one chunk at a time, behind interactive requests (jobs.py, serve/scheduled.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import asyncio
+import threading
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 
-from contextvec.embedder import Embedder
 from contextvec.errors import ContextvecError, InvalidInputError
 from contextvec.explore import compare_view as cv
 from contextvec.explore import inside_view as iv
 from contextvec.explore import schemas as s
 from contextvec.explore import senses_view as sv
-from contextvec.explore.jobs import Jobs
+from contextvec.explore.jobs import Job, Jobs
 from contextvec.protocol import EmbedderProtocol
 from contextvec.serve.state import Served
 
@@ -26,43 +30,54 @@ if TYPE_CHECKING:
 class Explorer:
     """What the endpoints share: the served models, the optional index and static model, the jobs."""
 
-    def __init__(self, served: Served, index_folder: Path | None, static: EmbedderProtocol | None) -> None:
-        self.served, self.index_folder, self.jobs = served, index_folder, Jobs()
+    def __init__(self, served: Served, static: EmbedderProtocol | None) -> None:
+        settings = served.settings
+        self.served = served
+        self.jobs = Jobs(max_running=settings.max_jobs, idle_timeout_s=settings.job_idle_timeout_s)
         self.references = iv.References()
         self._static, self._static_error = static, None if static is not None else ""
-        self._index: Index | None = None
+        if static is None and not settings.ui_static_model:
+            self._static_error = None  # no static model asked for
+        self._static_lock = threading.Lock()  # single-flight: two first Compare requests load it once
+        self._static_loading = asyncio.Lock()
+
+        async def stop_jobs() -> None:
+            self.jobs.shutdown()
+
+        served.on_stop.append(stop_jobs)
 
     def static(self) -> tuple[EmbedderProtocol | None, str | None]:
         """The static model for Compare, loaded on first use; its loading error is shown, not raised."""
-        if self._static is None and self._static_error == "":
-            name = self.served.settings.ui_static_model
-            if not name:
-                self._static_error = None
-            else:
-                from contextvec.loader import load_embedder
+        with self._static_lock:
+            if self._static is None and self._static_error == "":
+                name = self.served.settings.ui_static_model
+                if not name:
+                    self._static_error = None
+                else:
+                    from contextvec.loader import load_embedder
 
-                try:
-                    self._static = load_embedder(name)
-                except ContextvecError as exc:
-                    self._static_error = str(exc)
+                    try:
+                        self._static = load_embedder(name)
+                    except ContextvecError as exc:
+                        self._static_error = str(exc)
+            return self._static, self._static_error
+
+    async def static_model(self) -> tuple[EmbedderProtocol | None, str | None]:
+        """`static()` from the event loop: loaded once, in one worker thread, however many requests ask at once."""
+        if self._static is None and self._static_error == "":
+            async with self._static_loading:
+                return await run_in_threadpool(self.static)
         return self._static, self._static_error
 
     def index(self) -> Index:
-        if self.index_folder is None:
+        if self.served.index is None:
             raise InvalidInputError("this server has no index: start it with --index DIR to search or map from one.")
-        if self._index is None:
-            from contextvec.index import Index
-
-            index = Index.open(self.index_folder)
-            model = index.manifest.spec["model"]
-            embedder = self.served.embedders.get(model)
-            self._index = index if embedder is None else Index.open(self.index_folder, embedder=embedder)
-        return self._index
+        return self.served.index
 
     def info(self) -> dict[str, Any]:
         index = None
-        if self.index_folder is not None:
-            manifest = self.index().manifest
+        if self.served.index is not None:
+            manifest = self.served.index.manifest
             index = {"model": manifest.spec["model"], "levels": sorted(manifest.table)}
         models = [
             {"name": n, "layers": e.info.num_layers, "causal": e.info.causal} for n, e in self.served.embedders.items()
@@ -84,9 +99,6 @@ def _view_routes(ex: Explorer) -> APIRouter:
     router = APIRouter()
     served = ex.served
 
-    def model(name: str | None) -> Embedder:
-        return served.pick(name)[1]
-
     @router.get("/info")
     async def info() -> dict[str, Any]:
         return await run_in_threadpool(ex.info)
@@ -99,23 +111,25 @@ def _view_routes(ex: Explorer) -> APIRouter:
     @router.post("/compare")
     async def compare(req: s.CompareRequest) -> dict[str, Any]:
         served.check_limits(req.texts)
-        emb = model(req.model)
+        name, emb = served.pick(req.model)
+        static, static_error = await ex.static_model()  # loading it needs no model turn
 
         def run() -> dict[str, Any]:
-            static, static_error = ex.static()
             return cv.compare_payload(emb, req.texts, req.word, req.occurrence, static, static_error)
 
-        return await run_in_threadpool(run)
+        return await served.call(name, run, n_texts=len(req.texts))
 
     @router.post("/pair")
     async def pair(req: s.PairRequest) -> dict[str, Any]:
         served.check_limits([req.first, req.second])
-        return await run_in_threadpool(cv.pair_payload, model(req.model), req.first, req.second, req.layer)
+        name, emb = served.pick(req.model)
+        return await served.call(name, lambda: cv.pair_payload(emb, req.first, req.second, req.layer), n_texts=2)
 
     @router.post("/attention")
     async def attention(req: s.AttentionRequest) -> dict[str, Any]:
         served.check_limits([req.text])
-        return await run_in_threadpool(cv.attention_payload, model(req.model), req.text)
+        name, emb = served.pick(req.model)
+        return await served.call(name, lambda: cv.attention_payload(emb, req.text))
 
     @router.post("/inside")
     async def inside(req: s.InsideRequest) -> dict[str, Any]:
@@ -125,7 +139,7 @@ def _view_routes(ex: Explorer) -> APIRouter:
         def run() -> dict[str, Any]:
             return iv.inside_payload(emb, ex.references.get(name, emb), req.text, req.word, req.occurrence)
 
-        return await run_in_threadpool(run)
+        return await served.call(name, run)
 
     return router
 
@@ -135,23 +149,23 @@ def _job_routes(ex: Explorer) -> APIRouter:
     router = APIRouter()
     served = ex.served
 
-    def model(name: str | None) -> Embedder:
-        return served.pick(name)[1]
-
     @router.post("/senses")
     async def senses(req: s.SensesRequest) -> dict[str, Any]:
-        emb = model(req.model)
+        name, _ = served.pick(req.model)
         if req.source == "index":
-            index = await run_in_threadpool(ex.index)
+            index = ex.index()
             job = ex.jobs.start(lambda j: sv.senses_from_index(j, index, req.word, req.k, req.max_uses), 1)
         else:
             corpus = [t for t in req.corpus if t.strip()]
             if not corpus:
                 raise InvalidInputError("the corpus is empty: paste texts that use the word, one per line.")
             served.check_limits(corpus)
-            job = ex.jobs.start(
-                lambda j: sv.senses_from_corpus(j, emb, corpus, req.word, req.k, req.max_uses), len(corpus)
-            )
+
+            def work(j: Job) -> dict[str, Any]:
+                emb = served.scheduled(name, background=True, check=j.check)
+                return sv.senses_from_corpus(j, emb, corpus, req.word, req.k, req.max_uses)
+
+            job = ex.jobs.start(work, len(corpus))
         return job.to_json()
 
     @router.post("/senses/{job_id}/label")
@@ -168,9 +182,14 @@ def _job_routes(ex: Explorer) -> APIRouter:
     @router.post("/layers")
     async def layers(req: s.LayersRequest) -> dict[str, Any]:
         served.check_limits(req.corpus)
-        chosen = {n: model(n) for n in (req.models or served.names)}
+        chosen = [served.pick(n)[0] for n in (req.models or served.names)]
         corpus = [t for t in req.corpus if t.strip()]
-        return ex.jobs.start(lambda j: sv.layers_payload(j, chosen, corpus), len(chosen)).to_json()
+
+        def work(j: Job) -> dict[str, Any]:
+            models = {n: served.scheduled(n, background=True, check=j.check) for n in chosen}
+            return sv.layers_payload(j, models, corpus)
+
+        return ex.jobs.start(work, len(chosen)).to_json()
 
     @router.get("/jobs/{job_id}")
     async def job_state(job_id: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@ contextuality curves of a model. The work runs as a job (jobs.py) so the page sh
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,9 +13,9 @@ import numpy.typing as npt
 from contextvec.analysis.contextuality import measure_contextuality
 from contextvec.analysis.occurrences import Occurrences, collect_occurrences
 from contextvec.analysis.senses import SenseLabeler, induce_senses, normalize
-from contextvec.embedder import Embedder
 from contextvec.errors import InvalidInputError
 from contextvec.explore.jobs import Job
+from contextvec.protocol import EmbedderProtocol
 
 if TYPE_CHECKING:
     from contextvec.index import Index
@@ -79,7 +79,7 @@ def senses_payload(occ: Occurrences, k: int | None) -> dict[str, Any]:
 
 
 def senses_from_corpus(
-    job: Job, embedder: Embedder, corpus: Sequence[str], word: str, k: int | None, max_uses: int
+    job: Job, embedder: EmbedderProtocol, corpus: Sequence[str], word: str, k: int | None, max_uses: int
 ) -> dict[str, Any]:
     """Find and embed the word's uses in `corpus` (progress: texts read), then induce senses."""
     occ = collect_occurrences(embedder, job.counted(corpus), [word], max_per_word=max_uses, chunk=64)
@@ -116,7 +116,7 @@ def label_payload(occ: Occurrences, labels: dict[int, str]) -> dict[str, Any]:
     }
 
 
-def layers_payload(job: Job, embedders: dict[str, Embedder], corpus: Sequence[str]) -> dict[str, Any]:
+def layers_payload(job: Job, embedders: Mapping[str, EmbedderProtocol], corpus: Sequence[str]) -> dict[str, Any]:
     """Contextuality per layer of every model on the corpus (small samples: this is for looking, not a paper)."""
     out = []
     for name, emb in embedders.items():

@@ -11,6 +11,7 @@ exact scan over that word's rows (a scalar-index lookup); --any-word uses the AN
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -58,6 +59,7 @@ class Index:
         self.folder, self.manifest, self._embedder = folder, manifest, embedder
         self._db = connect(folder)
         self._tables: dict[str, Any] = {}
+        self._lock = threading.Lock()  # lazy loads are single-flight: two first searches load once
 
     @classmethod
     def open(cls, folder: str | Path, *, embedder: EmbedderProtocol | None = None) -> Index:
@@ -73,12 +75,13 @@ class Index:
 
     @property
     def embedder(self) -> EmbedderProtocol:
-        if self._embedder is None:
-            from contextvec.loader import load_embedder
+        with self._lock:
+            if self._embedder is None:
+                from contextvec.loader import load_embedder
 
-            spec = self.manifest.spec
-            self._embedder = load_embedder(spec["model"], **spec["model_options"])
-        return self._embedder
+                spec = self.manifest.spec
+                self._embedder = load_embedder(spec["model"], **spec["model_options"])
+            return self._embedder
 
     def table(self, level: str) -> Any:
         if level not in self.manifest.table:
@@ -86,9 +89,10 @@ class Index:
             raise OptionError(
                 f"{self.folder} has no {level} rows (levels: {have}); build with --level {level} or both."
             )
-        if level not in self._tables:
-            self._tables[level] = self._db.open_table(level)
-        return self._tables[level]
+        with self._lock:
+            if level not in self._tables:
+                self._tables[level] = self._db.open_table(level)
+            return self._tables[level]
 
     def search_like(
         self,

@@ -8,7 +8,9 @@ plus what the spine needs to know: layers, hidden size, window size, special-tok
 
 from __future__ import annotations
 
+import copy
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -151,6 +153,8 @@ class TorchBackend:
         self.model = model.to(device=self.device, dtype=getattr(torch, dtype)).eval()
         # a fused forward for plain BERT encoders, checked against transformers before it is trusted
         self.fast = build_fast_bert(self.model) if fast_path else None
+        self._twin: Any = None  # the eager-attention twin, built on the first attentions() call
+        self._twin_lock = threading.Lock()
         self.hf_tokenizer = hf_tokenizer  # the transformers tokenizer, kept so a changed model can be saved whole
         # A private copy of the Rust tokenizer: no truncation or padding (windows do that), and special-token
         # strings in user text ("[CLS]") are read as text, never as control tokens.
@@ -242,6 +246,20 @@ class TorchBackend:
     def piece(self, token_id: int) -> str:
         return self.tokenizer.id_to_token(token_id) or ""
 
+    def _eager_twin(self) -> Any:
+        """The model with eager attention, built once: a copy of its module tree whose parameters and buffers are
+        the model's own tensors (no second copy of the weights), with its own config."""
+        with self._twin_lock:
+            if self._twin is None:
+                if self.model.config._attn_implementation == "eager":
+                    self._twin = self.model
+                else:
+                    shared = {id(t): t for t in (*self.model.parameters(), *self.model.buffers())}
+                    twin = copy.deepcopy(self.model, memo=shared)
+                    twin.set_attn_implementation("eager")
+                    self._twin = twin
+            return self._twin
+
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """(B, T) ids and mask -> L+1 hidden states, each (B, T, D), on the backend's device."""
         import torch
@@ -265,24 +283,20 @@ class TorchBackend:
     def attentions(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """(B, T) ids and mask -> attention probabilities (L, B, H, T, T), rows = from, columns = to.
 
-        SDPA kernels do not return their weights, so this runs transformers' eager attention for the call (same
-        numbers, slower) and restores the model's own implementation afterwards.
+        SDPA kernels do not return their weights, so this runs transformers' eager attention (same numbers, slower)
+        on a twin of the model that shares its weights: the model that `forward` runs is never switched, so
+        concurrent forwards keep their own attention implementation.
         """
         import torch
 
-        before = self.model.config._attn_implementation
-        try:
-            self.model.set_attn_implementation("eager")
-            with torch.inference_mode():
-                out = self.model(
-                    input_ids=input_ids.to(self.device),
-                    attention_mask=attention_mask.to(self.device),
-                    output_attentions=True,
-                    return_dict=True,
-                    **({"use_cache": False} if self.info.causal else {}),
-                )
-        finally:
-            self.model.set_attn_implementation(before)
+        with torch.inference_mode():
+            out = self._eager_twin()(
+                input_ids=input_ids.to(self.device),
+                attention_mask=attention_mask.to(self.device),
+                output_attentions=True,
+                return_dict=True,
+                **({"use_cache": False} if self.info.causal else {}),
+            )
         if not out.attentions:
             raise ModelLoadError(f"model {self.info.model_id!r} did not return attention weights.")
         return torch.stack([a.float() for a in out.attentions])  # (L, B, H, T, T)

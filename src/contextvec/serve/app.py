@@ -1,28 +1,37 @@
-"""The FastAPI application: `create_app(settings)` assembles the served models, their batchers, the middleware,
-the error handlers and the routes (routes.py, openai.py; info routes here)."""
+"""The FastAPI application: `create_app(settings)` assembles the served models, their schedulers (the one way to
+each model, scheduler.py), the middleware, the error handlers and the routes (routes.py, openai.py, search_route.py;
+info routes here)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from contextvec.embedder import Embedder
+from contextvec.protocol import EmbedderProtocol
 from contextvec.serve import schemas as s
-from contextvec.serve.batcher import DynamicBatcher
 from contextvec.serve.errors import install_error_handlers
 from contextvec.serve.middleware import BodyLimit, Metrics, Observe
 from contextvec.serve.openai import openai_router
 from contextvec.serve.openapi_doc import ERROR_RESPONSES, truthful_openapi
 from contextvec.serve.routes import compare_router, embed_router
 from contextvec.serve.runner import make_runner
+from contextvec.serve.scheduler import Scheduler
 from contextvec.serve.settings import ServerSettings
 from contextvec.serve.state import Served
+
+if TYPE_CHECKING:
+    from contextvec.index import Index
+
+logger = logging.getLogger(__name__)
 
 
 def create_app(settings: ServerSettings | None = None, embedders: dict[str, Embedder] | None = None) -> FastAPI:
@@ -39,17 +48,18 @@ def create_app(settings: ServerSettings | None = None, embedders: dict[str, Embe
             for name in settings.models
         }
     metrics = Metrics()
-    served = Served(
-        settings, embedders, {name: _batcher(name, emb, settings, metrics) for name, emb in embedders.items()}
-    )
+    served = Served(settings, embedders, {n: _scheduler(n, e, settings, metrics) for n, e in embedders.items()})
+    index = served.index = _open_index(served, settings.index, metrics) if settings.index is not None else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        for b in served.batchers.values():
-            b.start()
+        for sched in served.schedulers.values():
+            sched.start()
         yield
-        for b in served.batchers.values():  # uvicorn has let in-flight requests finish; drain what is queued
-            await b.stop()
+        for stop in served.on_stop:  # e.g. cancel the explorer's jobs, whose calls would wait in the queues
+            await stop()
+        # uvicorn has let in-flight requests finish; drain what is queued, by the deadline
+        await asyncio.gather(*(sched.stop(settings.drain_timeout_s) for sched in served.schedulers.values()))
 
     locked = settings.api_key is not None  # with a key, /docs and /openapi.json need it too (docs_router)
     app = FastAPI(
@@ -62,7 +72,7 @@ def create_app(settings: ServerSettings | None = None, embedders: dict[str, Embe
         openapi_url=None if locked else "/openapi.json",
     )
     app.openapi = lambda: truthful_openapi(app, settings)  # type: ignore[method-assign]
-    app.state.settings, app.state.embedders, app.state.batchers = settings, embedders, served.batchers
+    app.state.settings, app.state.embedders, app.state.served = settings, embedders, served
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 
@@ -77,24 +87,34 @@ def create_app(settings: ServerSettings | None = None, embedders: dict[str, Embe
     install_error_handlers(app)
     for router in (embed_router(served), compare_router(served), openai_router(served), info_router(served, metrics)):
         app.include_router(router, responses=ERROR_RESPONSES)
-    if settings.index is not None:
-        app.include_router(_search(served, settings.index), responses=ERROR_RESPONSES)
+    if index is not None:
+        app.include_router(_search(served, index), responses=ERROR_RESPONSES)
     if locked:
         app.include_router(docs_router(served, app))
     return app
 
 
-def _search(served: Served, folder: Path) -> APIRouter:
-    """POST /search over an index folder, behind the API key; reuses a served model when it is the index's."""
+def _open_index(served: Served, folder: Path, metrics: Metrics) -> Index:
+    """The index behind /search (and the explorer), searching with its model through that model's scheduler.
+    When the index's model is not among --model, it is loaded as the index says and gets a scheduler of its own
+    (it answers /search only, not the /embed routes)."""
     from contextvec.index import Index
-    from contextvec.serve.search_route import search_router
 
     index = Index.open(folder)
     model = index.manifest.spec["model"]
-    if model in served.embedders:
-        index = Index.open(folder, embedder=served.embedders[model])
+    if model not in served.embedders:
+        logger.info("loading %s for /search: the index in %s was built with it", model, folder)
+        served.index_models[model] = index.embedder
+        served.schedulers[model] = _scheduler(model, index.embedder, served.settings, metrics)
+    return Index.open(folder, embedder=served.scheduled(model, background=False))
+
+
+def _search(served: Served, index: Index) -> APIRouter:
+    """POST /search over the index, behind the API key and the request limits."""
+    from contextvec.serve.search_route import search_router
+
     router = APIRouter(dependencies=[Depends(served.authorized)], tags=["search"])
-    router.include_router(search_router(index))
+    router.include_router(search_router(served, index))
     return router
 
 
@@ -116,14 +136,15 @@ def docs_router(served: Served, app: FastAPI) -> APIRouter:
     return router
 
 
-def _batcher(name: str, embedder: Embedder, settings: ServerSettings, metrics: Metrics) -> DynamicBatcher:
+def _scheduler(name: str, embedder: EmbedderProtocol, settings: ServerSettings, metrics: Metrics) -> Scheduler:
     def on_batch(jobs: int, texts: int, seconds: float) -> None:
         metrics.batch_jobs.labels(name).observe(jobs)
         metrics.batch_texts.labels(name).observe(texts)
         metrics.forward.labels(name).observe(seconds)
 
-    batcher = DynamicBatcher(
+    scheduler = Scheduler(
         make_runner(embedder),
+        name=name,
         enabled=settings.batching,
         max_batch_texts=settings.max_batch_texts,
         max_batch_tokens=settings.max_batch_tokens,
@@ -131,8 +152,8 @@ def _batcher(name: str, embedder: Embedder, settings: ServerSettings, metrics: M
         max_queue_texts=settings.max_queue_texts,
         on_batch=on_batch,
     )
-    metrics.queued.labels(name).set_function(lambda: float(batcher.queued_texts))
-    return batcher
+    metrics.queued.labels(name).set_function(lambda: float(scheduler.queued_texts))
+    return scheduler
 
 
 def info_router(served: Served, metrics: Metrics) -> APIRouter:
@@ -159,8 +180,9 @@ def info_router(served: Served, metrics: Metrics) -> APIRouter:
     @router.get("/health")
     async def health() -> dict[str, Any]:
         """Liveness and queue depth; needs no API key."""
-        queued = {n: b.queued_texts for n, b in served.batchers.items()}
-        return {"status": "ok", "models": served.names, "queue_texts": queued}
+        queued = {n: b.queued_texts for n, b in served.schedulers.items()}
+        alive = all(b.alive for b in served.schedulers.values())
+        return {"status": "ok" if alive else "degraded", "models": served.names, "queue_texts": queued}
 
     @router.get("/metrics", include_in_schema=False)
     async def prometheus() -> Response:

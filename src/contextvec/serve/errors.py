@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contextvec.errors import ContextvecError, ModelNotFoundError
-from contextvec.serve.batcher import QueueFull
+from contextvec.serve.scheduler import InternalError, QueueFull, ShuttingDown
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ def _status_of(exc: ContextvecError) -> tuple[int, str]:
         return 404, "model_not_found"
     if isinstance(exc, QueueFull):
         return 429, "overloaded"
+    if isinstance(exc, ShuttingDown):
+        return 503, "shutting_down"
     return 400, "invalid_request_error"
 
 
@@ -49,7 +51,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ContextvecError)
     async def contextvec_error(_: Request, exc: ContextvecError) -> JSONResponse:
         status, kind = _status_of(exc)
-        headers = {"Retry-After": "1"} if status == 429 else None
+        headers = {"Retry-After": "1"} if status in (429, 503) else None
         return error_response(status, str(exc), kind, headers)
 
     @app.exception_handler(RequestValidationError)
@@ -67,6 +69,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error_response(exc.status_code, str(exc.detail), "http_error", dict(exc.headers or {}) or None)
+
+    @app.exception_handler(InternalError)
+    async def internal(_: Request, exc: InternalError) -> JSONResponse:  # already logged by the scheduler
+        return error_response(500, f"internal error: {exc} The server log has the details.", "server_error")
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -1,14 +1,17 @@
 """ASGI middleware of the server: the request-body limit and the request metrics (pure ASGI, no per-request task
-or body copy), and the Prometheus metrics they and the batchers report to."""
+or body copy), and the Prometheus metrics they and the schedulers report to; each request gets an id (X-Request-Id)."""
 
 from __future__ import annotations
 
+import re
 import time
+import uuid
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contextvec.serve.errors import error_response
+from contextvec.serve.scheduler import request_id
 
 
 class BodyLimit:
@@ -66,19 +69,34 @@ class Observe:
             return
         started = time.perf_counter()
         status = 500
+        rid = _request_id(scope)
+        token = request_id.set(rid)  # the scheduler's log lines name the requests of a failed batch
 
         async def watch(reply: Message) -> None:
             nonlocal status
             if reply["type"] == "http.response.start":
                 status = reply["status"]
+                reply["headers"] = [*reply.get("headers", []), (b"x-request-id", rid.encode())]
             await send(reply)
 
         try:
             await self.app(scope, receive, watch)
         finally:
+            request_id.reset(token)
             path = getattr(scope.get("route"), "path", "unmatched")  # the router writes the matched route here
             self.metrics.requests.labels(path, str(status)).inc()
             self.metrics.latency.labels(path).observe(time.perf_counter() - started)
+
+
+def _request_id(scope: Scope) -> str:
+    """The client's X-Request-Id when it is short and plain, else a new one."""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id" and 0 < len(value) <= 64 and _PLAIN.fullmatch(value):
+            return str(value.decode())
+    return uuid.uuid4().hex[:16]
+
+
+_PLAIN = re.compile(rb"[A-Za-z0-9._:-]+")
 
 
 class Metrics:

@@ -20,6 +20,8 @@ _ERRORS = {
     413: "the body, a text or the number of texts is over this server's limits",
     422: "the body does not match the schema",
     429: "the queue is full; retry after the Retry-After header's seconds",
+    500: "the model failed on this request's batch for a reason that is not the request's (details in the log)",
+    503: "the server is shutting down; retry on another server",
     504: "the request took longer than the server's request timeout",
 }
 

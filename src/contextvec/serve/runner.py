@@ -8,8 +8,8 @@ from typing import Any, cast
 
 import numpy as np
 
-from contextvec.embedder import Embedder
 from contextvec.options import Level, SentencePooling, SubwordPooling
+from contextvec.protocol import EmbedderProtocol
 from contextvec.results import Embeddings, SentenceEmbeddings
 
 LayersKey = str | int | tuple[int, ...] | None
@@ -53,7 +53,7 @@ class Share:
         return int(self.result.n_tokens[self.lo : self.hi].sum())
 
 
-def _embed(embedder: Embedder, key: BatchKey, items: list[Any]) -> Embeddings:
+def _embed(embedder: EmbedderProtocol, key: BatchKey, items: list[Any]) -> Embeddings:
     layers: Any = list(key.layers) if isinstance(key.layers, tuple) else key.layers
     lp: Any = list(key.layer_pooling) if isinstance(key.layer_pooling, tuple) else key.layer_pooling
     if key.level == "sentence":
@@ -71,7 +71,7 @@ def _embed(embedder: Embedder, key: BatchKey, items: list[Any]) -> Embeddings:
     )
 
 
-def make_runner(embedder: Embedder) -> Callable[[Hashable, Sequence[list[Any]]], list[Share]]:
+def make_runner(embedder: EmbedderProtocol) -> Callable[[Hashable, Sequence[list[Any]]], list[Share]]:
     """run(key, payloads) -> one Share per payload (the texts or spans of one request), in order."""
 
     def run(key: Hashable, payloads: Sequence[list[Any]]) -> list[Share]:

@@ -14,6 +14,8 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from contextvec.errors import InvalidInputError
+from contextvec.serve.errors import ApiError
+from contextvec.serve.state import Served
 
 if TYPE_CHECKING:
     from contextvec.index import Index
@@ -51,8 +53,9 @@ class SearchResponse(BaseModel):
     hits: list[SearchHit]
 
 
-def search_router(index: Index) -> APIRouter:
-    """A router with POST /search answering from `index` (its model is loaded on the first request)."""
+def search_router(served: Served, index: Index) -> APIRouter:
+    """A router with POST /search answering from `index`, whose embedder queues on its model's scheduler: the
+    query's forward pass waits its turn like every request's, and LanceDB's part runs in the thread pool."""
     router = APIRouter()
 
     def run(req: SearchRequest) -> dict[str, Any]:
@@ -76,7 +79,11 @@ def search_router(index: Index) -> APIRouter:
     @router.post("/search", response_model=SearchResponse)
     async def search(req: SearchRequest) -> dict[str, Any]:
         """The k nearest uses of the marked word (level=word) or the k nearest sentences (level=sentence)."""
-        result: dict[str, Any] = await run_in_threadpool(run, req)  # embedding and LanceDB block: off the loop
+        served.check_limits([req.text])
+        if req.doc_ids is not None and len(req.doc_ids) > served.settings.max_texts_per_request:
+            limit = served.settings.max_texts_per_request
+            raise ApiError(413, f"{len(req.doc_ids)} doc_ids; the limit is {limit}.", "request_too_large")
+        result: dict[str, Any] = await served.timed(run_in_threadpool(run, req))  # LanceDB blocks: off the loop
         return result
 
     return router

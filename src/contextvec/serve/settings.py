@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from contextvec.models.contract import DEFAULT_BACKEND, DEFAULT_PRECISION, BackendName, Precision
@@ -41,6 +41,18 @@ class ServerSettings(BaseSettings):
     max_chars_per_text: int = Field(default=200_000, ge=1, description="characters in one text")
     max_request_bytes: int = Field(default=16_000_000, ge=1, description="request body size")
     request_timeout_s: float = Field(default=120.0, gt=0, description="time a request may wait and run")
+    drain_timeout_s: float = Field(
+        default=30.0, ge=0, description="on shutdown, time queued requests get to finish before they are answered 503"
+    )
+    max_jobs: int = Field(
+        default=2, ge=1, description="explorer jobs (senses, layers) running at once; up to 4x more wait, beyond: 429"
+    )
+    job_chunk_texts: int = Field(
+        default=16, ge=1, description="texts per model call of an explorer job (it yields to requests between calls)"
+    )
+    job_idle_timeout_s: float = Field(
+        default=30.0, gt=0, description="an explorer job nobody has polled for this long is cancelled"
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default=[], description="origins allowed by CORS (none: CORS off)"
     )
@@ -64,6 +76,16 @@ class ServerSettings(BaseSettings):
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _request_fits_queue(self) -> ServerSettings:
+        if self.max_texts_per_request > self.max_queue_texts:
+            raise ValueError(
+                f"max_texts_per_request ({self.max_texts_per_request}) is larger than max_queue_texts "
+                f"({self.max_queue_texts}): every request that large would be refused as 'busy'. Lower "
+                "--max-texts-per-request or raise --max-queue-texts."
+            )
+        return self
 
     @field_validator("models")
     @classmethod

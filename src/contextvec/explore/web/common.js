@@ -59,10 +59,11 @@ export class Status {
     this.text = el("span", { text: label + "…" });
     this.box.replaceChildren(this.text, this.bar, cancel);
   }
-  progress(done, total) {
+  progress(done, total, note = null) {
     if (!this.bar || !total) return;
     this.bar.max = total; this.bar.value = done;
-    this.text.textContent = this.text.textContent.replace(/ \(.*$/, "") + ` (${done} of ${total})`;
+    const where = note === null ? `${done} of ${total}` : note;
+    this.text.textContent = this.text.textContent.replace(/ \(.*$/, "") + ` (${where})`;
   }
 }
 
@@ -89,8 +90,8 @@ export async function work(status, label, task) {
 export async function runJob(path, body, signal, onJob, status) {
   let job = await api(path, body, { signal });
   onJob(job.id);
-  while (job.state === "running") {
-    status.progress(job.done, job.total);
+  while (job.state === "running" || job.state === "queued") {
+    status.progress(job.done, job.total, job.state === "queued" ? "waiting for a free slot" : null);
     await new Promise((resolve, reject) => {
       const t = setTimeout(resolve, 150);
       signal.addEventListener("abort", () => { clearTimeout(t); reject(new DOMException("cancelled", "AbortError")); });
