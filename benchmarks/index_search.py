@@ -94,34 +94,6 @@ def threshold(folder: Path, sample: Any, queries: list[Any]) -> list[dict[str, A
     return out
 
 
-def ray_engine(args: argparse.Namespace) -> dict[str, Any]:
-    """Words/s of the Ray engine on a local Ray instance, with 1 and 2 actors (one model copy each)."""
-    import ray
-
-    from contextvec.index import build_index
-
-    docs = brown_docs(args.docs)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    out = []
-    with tempfile.TemporaryDirectory() as tmp:
-        src = write_txt(docs, Path(tmp))
-        for actors in (1, 2):
-            t0 = time.perf_counter()
-            m = build_index(
-                src,
-                Path(tmp) / f"r{actors}",
-                model=args.model,
-                engine="ray",
-                concurrency=actors,
-                cpus_per_actor=1.0 if actors == 1 else 0.5,
-                batch_docs=128,
-            )
-            seconds = time.perf_counter() - t0
-            out.append({"actors": actors, "rows": m.rows, "seconds": seconds, "words_per_s": m.rows / seconds})
-    ray.shutdown()
-    return {"docs": len(docs), "runs": out, "note": "includes Ray start of actors and model load per actor"}
-
-
 def wordnet(args: argparse.Namespace) -> dict[str, Any]:
     """Index every WordNet usage example; query with each (sampled) one; precision@5 of same-synset hits."""
     from contextvec.data.wordnet import examples_by_lemma
