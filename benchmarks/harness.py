@@ -199,8 +199,11 @@ def heavy_lock(path: str | Path | None = None) -> Iterator[None]:
         yield
         return
     with fh:
-        print(f"waiting for {name}", file=sys.stderr, flush=True)
-        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # someone else is measuring: say why nothing happens, then wait
+            print(f"waiting for {name}", file=sys.stderr, flush=True)
+            fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
         finally:
