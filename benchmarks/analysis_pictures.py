@@ -15,10 +15,10 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from harness import ROOT, result_path, write_result
 
 from contextvec import Embedder
 from contextvec.analysis.attention import attention_by_word
@@ -31,9 +31,8 @@ from contextvec.eval.senses import score_senses, sense_sets, summarize
 from contextvec.static.embedder import StaticEmbedder
 from contextvec.viz.plots import attention_maps, layer_curves, sense_map, similarity_map
 
-ROOT = Path(__file__).resolve().parents[1]
 IMG = ROOT / "docs" / "img"
-RESULTS = ROOT / "benchmarks" / "results" / "analysis.json"
+RESULTS = result_path("analysis.json")
 MODELS = ("minilm", "mpnet", "smollm2")
 CLASSIC = ("bank.n", "line.n", "post.n", "interest.n", "right.n", "run.v", "play.v", "run.n", "play.n", "spring.n")
 IT = (
@@ -171,11 +170,11 @@ def main() -> None:
         data = json.loads(RESULTS.read_text())
         if args.pictures_only:
             pictures(data)
-            RESULTS.write_text(json.dumps(data, indent=1))
+            write_result(RESULTS, data)
     else:
         data = compute(args.max_texts)
         pictures(data)
-        RESULTS.write_text(json.dumps(data, indent=1))
+        write_result(RESULTS, data)
     (ROOT / "docs" / "senses.md").write_text(render(data))
     print("wrote docs/senses.md, docs/img/*.png|html and", RESULTS)
 

@@ -6,7 +6,8 @@ python benchmarks/bank_layers.py      # writes benchmarks/results/bank_layers.js
 from __future__ import annotations
 
 import json
-from pathlib import Path
+
+from harness import write_result
 
 from contextvec import Embedder
 from contextvec.analysis.compare import compare_word
@@ -39,8 +40,7 @@ def main() -> None:
                 }
             )
             print(json.dumps(rows[-1]))
-    out = Path(__file__).parent / "results" / "bank_layers.json"
-    out.write_text(json.dumps(rows, indent=2))
+    write_result("bank_layers.json", rows)  # {"rows": [...], "machine": ...}
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from harness import ROOT, heavy_lock, result_path, write_result
 
 from contextvec.data import brown
 from contextvec.eval.suite import plot_report
@@ -26,8 +27,7 @@ from contextvec.static.corpus import CorpusWords
 from contextvec.static.formats import save_vectors
 from contextvec.static.train import train_lsa, train_word2vec
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "eval"
+RESULTS = result_path("eval")
 MODELS = ["minilm", "mpnet", "smollm2", "glove-50d", "word2vec-brown", "ppmi-svd-brown"]
 
 
@@ -53,16 +53,12 @@ def run(model: str, target: str) -> None:
     print("$", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True)
     produced = RESULTS / f"{Path(target).name.replace('.', '_')}.json"
-    if produced.name != f"{model}.json":  # a vectors file: name the results after the model
-        for suffix in (".json", ".md", ".png"):
-            src = produced.with_suffix(suffix)
-            data = json.loads(src.read_text()) if suffix == ".json" else None
-            if data is not None:
-                data["model"] = model
-                (RESULTS / f"{model}.json").write_text(json.dumps(data, indent=1))
-                src.unlink()
-            else:
-                src.replace(RESULTS / f"{model}{suffix}")
+    data, renamed = json.loads(produced.read_text()), produced.name != f"{model}.json"
+    write_result(RESULTS / f"{model}.json", {**data, "model": model} if renamed else data)  # with the machine
+    if renamed:  # a vectors file: name the results after the model
+        produced.unlink()
+        for suffix in (".md", ".png"):
+            produced.with_suffix(suffix).replace(RESULTS / f"{model}{suffix}")
 
 
 def _fmt(v: float | None) -> str:
@@ -187,9 +183,10 @@ def main() -> None:
     ap.add_argument("--models", nargs="*", default=MODELS)
     args = ap.parse_args()
     if not args.render_only:
-        files = static_baselines()
-        for m in args.models:
-            run(m, str(files.get(m, m)))
+        with heavy_lock():
+            files = static_baselines()
+            for m in args.models:
+                run(m, str(files.get(m, m)))
     reports = {m: json.loads((RESULTS / f"{m}.json").read_text()) for m in MODELS if (RESULTS / f"{m}.json").exists()}
     plot_report(list(reports.values()), ROOT / "docs" / "img" / "eval_layers.png")
     template = (ROOT / "docs" / "EVALUATION.template.md").read_text()

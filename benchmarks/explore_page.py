@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import socket
 import statistics
@@ -26,7 +25,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from harness import ROOT, heavy_lock, write_result
+
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -71,13 +71,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def cpu() -> dict[str, Any]:
-    text = Path("/proc/cpuinfo").read_text()
-    model = re.search(r"model name\s*:\s*(.*)", text)
-    flags = sorted(set(re.findall(r"\b(avx2|avx512[a-z_]*|avx_vnni|amx[a-z_]*)\b", text)))
-    return {"model": model.group(1) if model else platform.processor(), "cores": os.cpu_count(), "flags": flags}
 
 
 def start_server(index: Path, port: int) -> subprocess.Popen[bytes]:
@@ -197,8 +190,9 @@ def main() -> None:
                 shots = screenshots(browser, url, args.views) if args.screenshots or args.only_screenshots else []
                 if args.only_screenshots:
                     return
-                loads = [load_once(browser, url) for _ in range(args.runs)]
-                maps = [points(browser, url, n, args.runs) for n in (10_000, 100_000)]
+                with heavy_lock():
+                    loads = [load_once(browser, url) for _ in range(args.runs)]
+                    maps = [points(browser, url, n, args.runs) for n in (10_000, 100_000)]
                 version = browser.version
                 browser.close()
         finally:
@@ -207,7 +201,6 @@ def main() -> None:
     result = {
         "benchmark": "explore_page",
         "chromium": version,
-        "cpu": cpu(),
         "page": {
             "bytes": loads[0]["bytes"], "files": loads[0]["files"],
             "first_contentful_paint_ms_median": statistics.median(r["fcp_ms"] for r in loads),
@@ -217,8 +210,7 @@ def main() -> None:
         "points": maps,
         "screenshots": shots,
     }  # fmt: skip
-    path = ROOT / "benchmarks" / "results" / "explore_page.json"
-    path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    write_result("explore_page.json", result)
     print(
         json.dumps(
             {k: v for k, v in result.items() if k != "points"}

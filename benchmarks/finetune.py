@@ -7,8 +7,8 @@ Tomatoes, and a data-size curve. Each run appends rows to benchmarks/results/fin
     python benchmarks/finetune.py curve --sizes 100,300,1000,3000,0 --modes none,all
     python benchmarks/finetune.py plot
 
-Run heavy ones under `flock /work/heavy.lock`. Test sets are never trained on: WiC test is split by word,
-Brown test is every 20th sentence, Rotten Tomatoes test is a seeded 20% of the snippets.
+Each experiment holds the heavy-work lock (benchmarks/harness.py) while it runs. Test sets are never trained on:
+WiC test is split by word, Brown test is every 20th sentence, Rotten Tomatoes test is a seeded 20% of the snippets.
 """
 
 from __future__ import annotations
@@ -16,32 +16,17 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from harness import ROOT, heavy_lock, machine, read_result, result_path, write_result
+
 from contextvec.finetune import FinetuneConfig, finetune, predict
 from contextvec.finetune.data import Example, PairExample, TagExample, TextExample
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results" / "finetune.json"
-
-
-def machine() -> dict[str, Any]:
-    import os
-    import platform
-
-    import torch
-
-    flags = sorted(set(re.findall(r"avx2|avx512[a-z_]*|amx[a-z_]*|avx_vnni", Path("/proc/cpuinfo").read_text())))
-    return {
-        "cpus": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "cpu_flags": flags,
-        "python": platform.python_version(),
-    }
+RESULTS = result_path("finetune.json")
 
 
 def wic_data() -> tuple[list[Example], list[Example]]:
@@ -181,7 +166,7 @@ def senses_rows(base: str, folder: str, limit: int | None = None) -> list[dict[s
 
 
 def save(experiment: str, model: str, rows: list[dict[str, Any]], extra: dict[str, Any]) -> None:
-    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
+    data = read_result(RESULTS) or {"runs": []}
     data["runs"].append(
         {
             "experiment": experiment,
@@ -192,8 +177,7 @@ def save(experiment: str, model: str, rows: list[dict[str, Any]], extra: dict[st
             **extra,
         }
     )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(data, indent=1))
+    write_result(RESULTS, data, with_machine=False)  # each run carries its own machine
     for r in rows:
         print(
             experiment,
@@ -232,6 +216,12 @@ def main() -> None:
     if a.experiment == "table":
         table()
         return
+    with heavy_lock():
+        run(a)
+
+
+def run(a: argparse.Namespace) -> None:
+    """One experiment: train and score each mode (and size), saving each row as it is done."""
     if a.experiment == "senses":
         limit = 3 if a.quick else None
         save("senses", a.model, senses_rows(a.model, a.folder, limit), {"folder": a.folder})
@@ -317,7 +307,7 @@ def plot_weights(runs: list[dict[str, Any]], plt: Any) -> None:
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(HERE.parent / "docs" / "img" / "finetune-layer-weights.png", dpi=120)
+    fig.savefig(ROOT / "docs" / "img" / "finetune-layer-weights.png", dpi=120)
 
 
 def plot() -> None:
@@ -347,7 +337,7 @@ def plot() -> None:
     ax.set_title(f"Data-size curve, {run['model']}: frozen vs fine-tuned")
     ax.grid(alpha=0.3)
     ax.legend()
-    out = HERE.parent / "docs" / "img" / "finetune-curve.png"
+    out = ROOT / "docs" / "img" / "finetune-curve.png"
     fig.tight_layout()
     fig.savefig(out, dpi=120)
     print("wrote", out)

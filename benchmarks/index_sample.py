@@ -17,17 +17,13 @@ import argparse
 import json
 import random
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from index import RESULTS, machine, percentiles, timed  # noqa: E402
+from harness import heavy_lock, latencies, percentiles, write_result
 
 
 def knobs(spec: str) -> dict[str, int]:
@@ -47,9 +43,9 @@ def main() -> None:
 
     manifest = Manifest.load(args.source)
     manifest.shards = manifest.shards[: args.shards]
-    out: dict[str, Any] = {"machine": machine(), "source": str(args.source), "shards": args.shards, "variants": []}
+    out: dict[str, Any] = {"source": str(args.source), "shards": args.shards, "variants": []}
     defaults = {k: getattr(lance_table, k) for k in ("TRAIN_VECTORS", "MIN_SAMPLE_RATE", "PQ_BITS")}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, heavy_lock():
         folder = Path(tmp)
         (folder / "shards").symlink_to(args.source / "shards")
         manifest.table = lance_table.build_tables(folder, manifest, ann_min_rows=10**12)  # no vector index yet
@@ -61,7 +57,7 @@ def main() -> None:
         vectors = table.search().select(["vector"]).limit(rows).to_arrow()["vector"]
         queries = [np.asarray(vectors[i].as_py(), dtype=np.float32) for i in picks]
         del vectors
-        flat, flat_ms = timed(lambda q: idx.search_vector(q, k=10, exact=True), queries)
+        flat, flat_ms = latencies(lambda q: idx.search_vector(q, k=10, exact=True), queries)
         exact = [{(h.seq, h.start) for h in hits} for hits in flat]
         out.update(rows=rows, queries=len(queries), exact_flat=percentiles(flat_ms))
         for recipe in args.recipes:
@@ -73,7 +69,7 @@ def main() -> None:
             build_s = time.perf_counter() - t0
             idx = Index.open(folder)  # a fresh handle: no cached index from the previous recipe
             idx.manifest.table["word"]["index"] = built
-            got, ann_ms = timed(lambda q, idx=idx: idx.search_vector(q, k=10, exact=False), queries)
+            got, ann_ms = latencies(lambda q, idx=idx: idx.search_vector(q, k=10, exact=False), queries)
             recall = statistics.mean(
                 len({(h.seq, h.start) for h in g} & e) / len(e) for g, e in zip(got, exact, strict=True)
             )
@@ -82,7 +78,7 @@ def main() -> None:
                 | {"ann": percentiles(ann_ms)}
             )
             print(json.dumps(out["variants"][-1]), flush=True)
-    (RESULTS / "index-ivf_sample.json").write_text(json.dumps(out, indent=1))
+    write_result("index-ivf_sample.json", out)
 
 
 if __name__ == "__main__":

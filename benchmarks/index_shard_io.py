@@ -14,34 +14,15 @@ Writes benchmarks/results/index-shard_io.json.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
-import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from index import RESULTS, machine  # noqa: E402
-
-
-def cpu_s(fn: Callable[[], object], runs: int) -> dict[str, float]:
-    cpu, wall = [], []
-    for _ in range(runs):
-        c0, t0 = os.times(), time.perf_counter()
-        fn()
-        c1 = os.times()
-        wall.append(time.perf_counter() - t0)
-        cpu.append(c1.user + c1.system - c0.user - c0.system)
-    return {"cpu_s": statistics.median(cpu), "wall_s": statistics.median(wall)}
+from harness import heavy_lock, rounds, write_result
 
 
 def main() -> None:
@@ -58,21 +39,26 @@ def main() -> None:
         "non_null": pa.list_(pa.field("item", pa.float32(), nullable=False), args.dim),
     }
     out: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, heavy_lock():
         for name, kind in kinds.items():
             column = pa.FixedSizeListArray.from_arrays(flat, type=kind)
             table = pa.Table.from_arrays(
                 [column], schema=pa.schema([pa.field("vector", kind, nullable=name == "nullable")])
             )
             path = str(Path(tmp) / f"{name}.parquet")
+            t = rounds(
+                {"write": lambda: pq.write_table(table, path, **options), "read": lambda: pq.read_table(path)},  # noqa: B023
+                args.runs,
+                warmup=0,
+                rotate=False,
+            )
             out[name] = {
-                "write": cpu_s(lambda: pq.write_table(table, path, **options), args.runs),  # noqa: B023
-                "read": cpu_s(lambda: pq.read_table(path), args.runs),  # noqa: B023
+                k: {"cpu_s": statistics.median(t.cpu[k]), "wall_s": statistics.median(t.wall[k])} for k in t.wall
             }
             print(name, out[name], flush=True)
-    result = {"part": "shard_io", "machine": machine(), "rows": args.rows, "dim": args.dim, "runs": args.runs, **out}
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "index-shard_io.json").write_text(json.dumps(result, indent=1))
+    write_result(
+        "index-shard_io.json", {"part": "shard_io", "rows": args.rows, "dim": args.dim, "runs": args.runs, **out}
+    )
 
 
 if __name__ == "__main__":

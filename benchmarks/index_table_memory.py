@@ -18,54 +18,11 @@ import json
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from index import RESULTS, machine  # noqa: E402
-
-FIELDS = ("VmRSS", "RssAnon", "RssFile", "VmHWM")
-
-
-def status() -> dict[str, float]:
-    out = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in FIELDS:
-            out[key] = int(value.split()[0]) / 1024  # kB -> MiB
-    return out
-
-
-class Sampler:
-    """Peak of each /proc/self/status field per phase, sampled every 20 ms in a thread."""
-
-    def __init__(self) -> None:
-        self.phase = "start"
-        self.t0 = time.perf_counter()
-        self.timeline: list[tuple[float, str, float, float]] = []  # (s, phase, RssAnon, RssFile)
-        self.peaks: dict[str, dict[str, float]] = {}
-        self.stop = False
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def sample(self) -> None:
-        now = status()
-        peak = self.peaks.setdefault(self.phase, dict.fromkeys(FIELDS, 0.0))
-        for key, value in now.items():
-            peak[key] = max(peak[key], value)
-        self.timeline.append((round(time.perf_counter() - self.t0, 2), self.phase, now["RssAnon"], now["RssFile"]))
-
-    def run(self) -> None:
-        while not self.stop:
-            self.sample()
-            time.sleep(0.02)
-
-    def enter(self, phase: str) -> None:
-        self.sample()
-        self.phase = phase
-        self.sample()
+from harness import Sampler, heavy_lock, result_path, write_result, write_text
 
 
 def child(source: Path, shards: int, recipe: str) -> dict[str, Any]:
@@ -73,8 +30,7 @@ def child(source: Path, shards: int, recipe: str) -> dict[str, Any]:
     from contextvec.index.manifest import Manifest
 
     sampler = Sampler()
-    sampler.sample()
-    sampler.thread.start()
+    sampler.start()
     manifest = Manifest.load(source)
     manifest.shards = manifest.shards[:shards]
     with tempfile.TemporaryDirectory() as tmp:
@@ -105,8 +61,7 @@ def child(source: Path, shards: int, recipe: str) -> dict[str, Any]:
             setattr(table, name, int(value))
         info = table.build_tables(folder, manifest)
         sampler.enter("end")
-        sampler.stop = True
-        sampler.thread.join()
+        sampler.stop()
     timeline = sampler.timeline[:: max(1, len(sampler.timeline) // 400)]  # about 400 points
     return {
         "shards": shards,
@@ -126,7 +81,7 @@ def plot(path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    data = json.loads((RESULTS / "index-table_memory.json").read_text())["recipes"]
+    data = json.loads(result_path("index-table_memory.json").read_text())["recipes"]
     fig, ax = plt.subplots(figsize=(8, 4))
     for name, color in (("lancedb-default", "tab:red"), ("cap-32k-4bit-shuffle-8MiB", "tab:blue")):
         for run, style in zip(data[name]["runs"][-2:], (":", "-"), strict=True):
@@ -138,6 +93,20 @@ def plot(path: Path) -> None:
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+def parent_run(args: argparse.Namespace, k: int) -> dict[str, Any]:
+    """One size in a fresh process; its LanceDB log goes beside the results."""
+    cmd = [sys.executable, __file__, "--child", "--source", str(args.source), "--shards", str(k)]
+    run = subprocess.run([*cmd, "--recipe", args.recipe], capture_output=True, text=True, check=False)
+    if run.returncode != 0:
+        raise SystemExit(run.stderr[-3000:])
+    noise = ("Sample training data: batch", "KMeans training: iteration")  # LANCEDB_LOG=info's per-step lines
+    log = [x for x in run.stderr.splitlines() if not any(n in x for n in noise)]
+    write_text(result_path(f"index-{args.out}-{k}.log"), "\n".join(log) + "\n")
+    result = json.loads(next(x for x in run.stdout.splitlines() if x.startswith("RESULT "))[7:])
+    print(json.dumps(result), flush=True)
+    return result
 
 
 def main() -> None:
@@ -155,20 +124,9 @@ def main() -> None:
     if args.child:
         print("RESULT " + json.dumps(child(args.source, args.shards[0], args.recipe)), flush=True)
         return
-    runs = []
-    for k in args.shards:
-        cmd = [sys.executable, __file__, "--child", "--source", str(args.source), "--shards", str(k)]
-        run = subprocess.run([*cmd, "--recipe", args.recipe], capture_output=True, text=True, check=False)
-        if run.returncode != 0:
-            raise SystemExit(run.stderr[-3000:])
-        noise = ("Sample training data: batch", "KMeans training: iteration")  # LANCEDB_LOG=info's per-step lines
-        log = [x for x in run.stderr.splitlines() if not any(n in x for n in noise)]
-        (RESULTS / f"index-{args.out}-{k}.log").write_text("\n".join(log) + "\n")
-        result = json.loads(next(x for x in run.stdout.splitlines() if x.startswith("RESULT "))[7:])
-        print(json.dumps(result), flush=True)
-        runs.append(result)
-    out = {"machine": machine(), "source": str(args.source), "runs": runs}
-    (RESULTS / f"index-{args.out}.json").write_text(json.dumps(out, indent=1))
+    with heavy_lock():
+        runs = [parent_run(args, k) for k in args.shards]
+    write_result(f"index-{args.out}.json", {"source": str(args.source), "runs": runs})
 
 
 if __name__ == "__main__":

@@ -7,17 +7,16 @@ reference transformer's trace (contextvec.transformer).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from harness import ROOT, write_result
 
 from contextvec import Embedder
 from contextvec.transformer import Transformer, TransformerOutput
 
-HERE = Path(__file__).resolve().parent
-IMG = HERE.parent / "docs" / "img"
+IMG = ROOT / "docs" / "img"
 BANK = "We sat on the bank of the river."
 MONEY = "The bank approved my loan."
 IT = {k: f"The chicken didn't cross the road because it was too {k}." for k in ("tired", "wide")}
@@ -163,7 +162,7 @@ def main() -> None:
         ref = Transformer.from_pretrained(name)
         report[name] = {"bank": bank_walk(name, emb, ref), "it": it_walk(emb, ref)}
     _curves(report)
-    (HERE / "results" / "inside.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    write_result("inside.json", report)
     print(json.dumps(report, ensure_ascii=False)[:3000])
 
 

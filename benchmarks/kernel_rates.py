@@ -5,35 +5,14 @@ BENCHMARKS.md divides by the best of these for the dtype, not by torch's alone.
 
 from __future__ import annotations
 
-import re
-import statistics
-import time
-from pathlib import Path
-from typing import Any
-
-
-def cpu_flags() -> list[str]:
-    text = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    return sorted(
-        set(re.findall(r"\b(avx2|avx512f|avx512_vnni|avx_vnni|avx512_bf16|amx_tile|amx_int8|amx_bf16)\b", text))
-    )
-
-
-def _timed(fn: Any, reps: int) -> float:
-    fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+from harness import median_time
 
 
 def torch_gflops(dtype: str = "float32", size: int = 2048, reps: int = 10) -> float:
     import torch
 
     a, b = torch.randn(size, size, dtype=getattr(torch, dtype)), torch.randn(size, size, dtype=getattr(torch, dtype))
-    return 2 * size**3 / _timed(lambda: torch.mm(a, b), reps) / 1e9
+    return 2 * size**3 / median_time(lambda: torch.mm(a, b), reps) / 1e9
 
 
 def ort_gflops(int8: bool, size: int = 2048, reps: int = 10) -> float:
@@ -68,7 +47,7 @@ def ort_gflops(int8: bool, size: int = 2048, reps: int = 10) -> float:
             "a": rng.standard_normal((size, size), dtype=np.float32),
             "b": rng.standard_normal((size, size), dtype=np.float32),
         }
-    return 2 * size**3 / _timed(lambda: sess.run(None, feeds), reps) / 1e9
+    return 2 * size**3 / median_time(lambda: sess.run(None, feeds), reps) / 1e9
 
 
 def kernel_rates() -> dict[str, float]:

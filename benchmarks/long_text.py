@@ -13,6 +13,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from gensim.test.utils import datapath
+from harness import write_result
 from integration.test_real_models import _centred_and_chunked
 
 from contextvec import Embedder
@@ -42,9 +43,7 @@ def main() -> None:
             }
             print(json.dumps(row))
             rows.append(row)
-    out = Path(__file__).parent / "results" / "long_text.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(rows, indent=2))
+    write_result("long_text.json", rows)  # {"rows": [...], "machine": ...}
 
 
 if __name__ == "__main__":

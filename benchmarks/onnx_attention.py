@@ -16,10 +16,8 @@ and 6 to transformers on the first 5 batches. Writes benchmarks/results/onnx-att
 from __future__ import annotations
 
 import collections
-import json
 import statistics
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +25,11 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import torch
+from harness import heavy_lock, rounds, write_result
 from throughput import load_sentences
 
 from contextvec import Embedder
 from contextvec.models import onnx_export
-
-HERE = Path(__file__).resolve().parent
 
 
 def export_legacy(model: Any, raw: Path) -> None:
@@ -128,18 +125,13 @@ def main() -> None:  # long: build, parity and alternating timing in one readabl
                 cos.append((a * b).sum(-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1))
         c = np.concatenate(cos)
         out.setdefault(name, {})["parity"] = {"cos_mean": float(c.mean()), "cos_min": float(c.min())}
-    names = list(runs)
-    times: dict[str, list[float]] = {n: [] for n in names}
-    for r in range(6):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
-            t0 = time.perf_counter()
-            for f in feeds:
-                runs[name](f)
-            times[name].append(time.perf_counter() - t0)
+    passes = {name: lambda run=run: [run(f) for f in feeds] for name, run in runs.items()}
+    with heavy_lock():
+        times = rounds(passes, 6, warmup=0).wall
     for name, t in times.items():
         out[name].update(passes_s=t, median_s=statistics.median(t), min_s=min(t))
         print(f"{name:15s} median {statistics.median(t):.2f} s  min {min(t):.2f} s  {out[name]['parity']}")
-    (HERE / "results" / "onnx-attention-minilm.json").write_text(json.dumps(out, indent=2))
+    write_result("onnx-attention-minilm.json", out)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import onnxruntime as ort
+from harness import write_result
 from throughput import load_sentences
 
 from contextvec import Embedder
@@ -42,7 +43,7 @@ def main() -> None:
         total = sum(per_op.values())
         out[precision] = {k: round(v / total, 3) for k, v in per_op.most_common(12)}
         print(precision, "node time s", total / 1e6, out[precision], flush=True)
-    (Path(__file__).parent / "results" / f"onnx-profile-{model}.json").write_text(json.dumps(out, indent=2))
+    write_result(f"onnx-profile-{model}.json", out)
 
 
 if __name__ == "__main__":

@@ -5,26 +5,19 @@ by length and cut into batches of at most --token-budget padded tokens ("sorted"
 corpus order, 32 to a batch ("unsorted", more padding). Every method returns all L+1 hidden states. Rounds
 interleave the methods (A B C, A B C, ...) against drift; we report the median seconds and the ratios.
 
-    flock /work/heavy.lock python benchmarks/reference_speed.py --sentences 800 --rounds 5
+    python benchmarks/reference_speed.py --sentences 800 --rounds 5   # holds the heavy-work lock while timing
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import platform
-import re
-import statistics
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
-
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from throughput import load_sentences  # noqa: E402
+from harness import heavy_lock, ratio_of_medians, result_path, rounds, write_result
+from throughput import load_sentences
 
 
 def batches(ids: list[list[int]], budget: int, pad: int, sort: bool) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -55,7 +48,7 @@ def main() -> None:
     ap.add_argument("--sentences", type=int, default=800)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--token-budget", type=int, default=4096)
-    ap.add_argument("--out", default=str(HERE / "results" / "reference_speed.json"))
+    ap.add_argument("--out", type=Path, default=result_path("reference_speed.json"))
     args = ap.parse_args()
 
     from transformers import AutoModel, AutoTokenizer
@@ -80,17 +73,12 @@ def main() -> None:
         data = batches(ids, args.token_budget, tok.pad_token_id, sort=workload == "sorted")
         real = sum(int(m.sum()) for _, m in data)
         padded = sum(m.numel() for _, m in data)
-        times: dict[str, list[float]] = {k: [] for k in methods}
-        with torch.inference_mode():
-            for fn in methods.values():  # warm-up
+        with torch.inference_mode(), heavy_lock():
+            for fn in methods.values():  # warm-up on one batch
                 fn(*data[0])
-            for _ in range(args.rounds):
-                for name, fn in methods.items():
-                    t0 = time.perf_counter()
-                    for x, m in data:
-                        fn(x, m)
-                    times[name].append(time.perf_counter() - t0)
-        med = {k: statistics.median(v) for k, v in times.items()}
+            passes = {k: lambda fn=fn: [fn(x, m) for x, m in data] for k, fn in methods.items()}  # noqa: B023
+            timing = rounds(passes, args.rounds, warmup=0, rotate=False)
+        times, med = timing.wall, timing.medians()
         results[workload] = {
             "batches": len(data),
             "real_tokens": real,
@@ -98,26 +86,19 @@ def main() -> None:
             "times_s": times,
             "median_s": med,
             "tokens_per_s": {k: real / v for k, v in med.items()},
-            "reference_over_fast_bert": med["reference"] / med["fast_bert"],
-            "reference_over_transformers": med["reference"] / med["transformers"],
-            "fast_bert_over_transformers": med["fast_bert"] / med["transformers"],
+            "reference_over_fast_bert": ratio_of_medians(times["reference"], times["fast_bert"]),
+            "reference_over_transformers": ratio_of_medians(times["reference"], times["transformers"]),
+            "fast_bert_over_transformers": ratio_of_medians(times["fast_bert"], times["transformers"]),
         }
         print(workload, json.dumps(results[workload]["median_s"]), flush=True)
-    flags = sorted(
-        set(re.findall(r"\b(avx2|avx512[a-z_0-9]*|amx[a-z_0-9]*|avx_vnni)\b", Path("/proc/cpuinfo").read_text()))
-    )
     report = {
         "model": "minilm",
         "sentences": args.sentences,
         "rounds": args.rounds,
         "token_budget": args.token_budget,
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "cpu": platform.processor() or platform.machine(),
-        "cpu_flags": flags,
         "results": results,
     }
-    Path(args.out).write_text(json.dumps(report, indent=2))
+    write_result(args.out, report)  # the machine (torch version, threads, CPU flags) under "machine"
     print(json.dumps({k: {kk: v[kk] for kk in v if "over" in kk} for k, v in results.items()}, indent=2))  # type: ignore[attr-defined]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from harness import rows as result_rows
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -58,7 +60,7 @@ def _throughput_section(path: Path) -> str:
 
 
 def _long_text_rows() -> str:
-    rows = json.loads((RESULTS / "long_text.json").read_text())
+    rows = result_rows(json.loads((RESULTS / "long_text.json").read_text()))
     return "\n".join(
         f"| {r['model']} | {r['stride']} | {r['ours_median']:.3f} | {r['ours_mean']:.3f} | {r['ours_min']:.3f} | "
         f"{r['naive_median']:.3f} | {r['naive_mean']:.3f} | {r['naive_min']:.3f} |"
@@ -76,7 +78,7 @@ def _fill(doc: Path, header: str, rows: str) -> None:
 
 
 def _bank_rows() -> str:
-    rows = json.loads((RESULTS / "bank_layers.json").read_text())
+    rows = result_rows(json.loads((RESULTS / "bank_layers.json").read_text()))
     return "\n".join(
         f"| {r['model']} | {r['layers']} | {r['money_vs_money']:.3f} | {r['money_vs_river']:.3f} | "
         f"{r['loan_vs_river']:.3f} |"
@@ -154,7 +156,7 @@ def _plots() -> None:
     fig.savefig(img / "distilled_layers.png", dpi=110)
     plt.close(fig)
 
-    bank = json.loads((RESULTS / "bank_layers.json").read_text())
+    bank = result_rows(json.loads((RESULTS / "bank_layers.json").read_text()))
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), sharey=True)
     for ax, model in zip(axes, ("minilm", "mpnet", "smollm2"), strict=True):
         pts = [r for r in bank if r["model"] == model and r["layers"].isdigit()]

@@ -11,9 +11,9 @@ python benchmarks/sentence_recipe.py      # writes benchmarks/results/sentence_r
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from gensim.test.utils import datapath
+from harness import write_result
 from sentence_transformers import SentenceTransformer
 
 from contextvec import Embedder
@@ -58,8 +58,7 @@ def main() -> None:
                 }
             )
             print(json.dumps(rows[-1]))
-    out = Path(__file__).parent / "results" / "sentence_recipe.json"
-    out.write_text(json.dumps(rows, indent=2))
+    write_result("sentence_recipe.json", rows)  # {"rows": [...], "machine": ...}
     print("\n| model | max_seq_length | text tokens | cosine to sentence-transformers (mean / min) |")
     print("|---|---|---|---|")
     for r in rows:

@@ -8,13 +8,13 @@ project's venv); give it each model's folder. Writes benchmarks/results/st-int8-
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
+from harness import write_result
 from sentence_transformers import SentenceTransformer, export_dynamic_quantized_onnx_model
 from throughput import load_sentences
 
@@ -37,7 +37,7 @@ def main() -> None:
         cos = np.concatenate([((x * y).sum(-1) / x.norm(dim=-1) / y.norm(dim=-1)).numpy() for x, y in pairs])
         out[name] = {"cos_mean": float(cos.mean()), "cos_min": float(cos.min()), "tokens": int(cos.size)}
         print(name, out[name], flush=True)
-    (Path(__file__).parent / "results" / "st-int8-parity.json").write_text(json.dumps(out, indent=1))
+    write_result("st-int8-parity.json", out)
 
 
 if __name__ == "__main__":

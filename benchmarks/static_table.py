@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness import heavy_lock, write_result
+
 from contextvec import Embedder
 from contextvec.data import brown
 from contextvec.eval.wordsim import evaluate_similarity, load_pairs
@@ -24,7 +26,6 @@ from contextvec.static.packaged import load_glove_50d
 from contextvec.static.train import train_lsa, train_word2vec
 from contextvec.text import split_words
 
-HERE = Path(__file__).resolve().parent
 DATASETS = ("wordsim353", "simlex999")
 
 
@@ -49,7 +50,7 @@ def main() -> None:
         print(json.dumps(row), flush=True)
         return row
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, heavy_lock():  # the notes hold training times
         corpus_file = Path(tmp) / "brown.txt"
         sentences = list(brown.sentences())
         corpus_file.write_text("\n".join(sentences) + "\n", encoding="utf-8")
@@ -107,8 +108,7 @@ def main() -> None:
                     }
                 )
             rows.extend({**r, "per_layer": True} for r in layer_rows)
-    out = HERE / "results" / "static_table.json"
-    out.write_text(json.dumps({"command": "python benchmarks/static_table.py", "rows": rows}, indent=2))
+    write_result("static_table.json", {"command": "python benchmarks/static_table.py", "rows": rows})
 
 
 if __name__ == "__main__":

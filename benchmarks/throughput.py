@@ -25,18 +25,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import re
-import resource
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
+from harness import cpu_flags, heavy_lock, peak_rss_mib, ratios, rounds, write_result
 
 
 def load_sentences(n: int) -> list[str]:
@@ -69,7 +65,7 @@ def st_onnx(method: str, path: str, device: str) -> Any:
     st = SentenceTransformer(work, backend="onnx", device=device)
     file_name = ST_ONNX[method]
     if file_name is None:
-        config = "avx512_vnni" if "avx512_vnni" in Path("/proc/cpuinfo").read_text() else "avx2"
+        config = "avx512_vnni" if "avx512_vnni" in cpu_flags() else "avx2"
         export_dynamic_quantized_onnx_model(st, config, work)
         file_name = f"onnx/model_qint8_{config}.onnx"
     else:
@@ -143,17 +139,12 @@ def run_method(args: argparse.Namespace) -> dict[str, object]:
     sentences = load_sentences(args.sentences)
     once, facts = prepare(args.only, args.model, args.model_path, sentences, args.token_budget, args.dtype, args.device)
     facts.pop("embedder", None)
-    once()  # warm-up
-    times = []
-    for _ in range(args.runs):
-        t0 = time.perf_counter()
-        once()
-        times.append(time.perf_counter() - t0)
+    times = rounds({args.only: once}, args.runs).wall[args.only]
     return {
         **facts,
         "method": args.only,
         "times_s": times,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mib(),
         "threads": torch.get_num_threads(),
     }
 
@@ -190,14 +181,7 @@ def alternate(args: argparse.Namespace, methods: list[str]) -> dict[str, Any]:
         m: prepare(m, args.model, args.model_path, sentences, args.token_budget, args.dtype, args.device)
         for m in methods
     }
-    for once, _ in prepared.values():
-        once()  # warm-up
-    times: dict[str, list[float]] = {m: [] for m in methods}
-    for r in range(args.rounds * args.runs):
-        for m in methods[r % len(methods) :] + methods[: r % len(methods)]:
-            t0 = time.perf_counter()
-            prepared[m][0]()
-            times[m].append(time.perf_counter() - t0)
+    times = rounds({m: once for m, (once, _) in prepared.items()}, args.rounds * args.runs).wall
     out: dict[str, Any] = {m: {"times_s": t, "median_s": statistics.median(t)} for m, t in times.items()}
     if "ours" in prepared:  # parity with torch float32 word vectors on these sentences: top layer and the recipe
         ref = prepared["ours"][1]["embedder"]
@@ -259,16 +243,17 @@ def main() -> None:  # long: argument parsing, two timing modes and the summary 
     from contextvec.models.registry import resolve_model
 
     args.model_path = str(resolve_model(args.model).path)
-    from kernel_rates import cpu_flags, kernel_rates
+    from kernel_rates import kernel_rates
 
     methods = args.methods.split(",")
-    rates_before = kernel_rates() if args.device == "cpu" else {}
-    timings = {}
-    if args.mode in ("both", "separate"):
-        timings["separate"] = separate(args, methods)
-    if args.mode in ("both", "alternate"):
-        timings["alternate"] = alternate(args, methods)
-    rates_after = kernel_rates() if args.device == "cpu" else {}
+    with heavy_lock():
+        rates_before = kernel_rates() if args.device == "cpu" else {}
+        timings = {}
+        if args.mode in ("both", "separate"):
+            timings["separate"] = separate(args, methods)
+        if args.mode in ("both", "alternate"):
+            timings["alternate"] = alternate(args, methods)
+        rates_after = kernel_rates() if args.device == "cpu" else {}
     rates = {k: max(rates_before[k], rates_after[k]) for k in rates_before}
     n_tokens, n_words = counts(args.model, load_sentences(args.sentences))
     fpt = flops_per_token(args.model, args.sentences)
@@ -276,8 +261,6 @@ def main() -> None:  # long: argument parsing, two timing modes and the summary 
         "command": "python benchmarks/throughput.py " + " ".join(sys.argv[1:]),
         "model": args.model, "sentences": args.sentences, "tokens": n_tokens, "words": n_words,
         "runs": args.runs * args.rounds, "token_budget": args.token_budget, "dtype": args.dtype, "device": args.device,
-        "machine": {"cpu_count": os.cpu_count(), "cpu_flags": cpu_flags(), "platform": platform.platform(),
-                    "python": platform.python_version()},
         "kernel_gops": {"before": rates_before, "after": rates_after, "best": rates},
         "model_flops_per_token": fpt,
     }  # fmt: skip
@@ -298,13 +281,8 @@ def main() -> None:  # long: argument parsing, two timing modes and the summary 
                 r["mfu"] = r["tokens_per_s"] * fpt / (gpu_peak * 1e12)
             print(f"{mode:9s} {m:9s} {r['tokens_per_s']:9.0f} tokens/s  median {r['median_s']:.2f} s")
         summary[mode] = results
-        summary[f"ratios_{mode}"] = {
-            f"{a}_vs_{b}": results[b]["median_s"] / results[a]["median_s"]
-            for a in results if a in OURS for b in results if b != a
-        }  # fmt: skip
-    out = HERE / "results" / f"throughput-{args.model}-{args.device.split(':')[0]}-{args.dtype}-backends.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(summary, indent=2))
+        summary[f"ratios_{mode}"] = ratios({m: r["median_s"] for m, r in results.items()}, list(OURS))
+    write_result(f"throughput-{args.model}-{args.device.split(':')[0]}-{args.dtype}-backends.json", summary)
     print(json.dumps({k: v for k, v in summary.items() if k.startswith("ratios")}, indent=2))
 
 

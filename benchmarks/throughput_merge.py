@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from throughput import counts, load_sentences
+from harness import ratios, write_result
+from throughput import OURS, counts, load_sentences
 
 
 def recompute(mode: str, run: dict[str, Any], n_tokens: int, n_words: int) -> dict[str, Any]:
@@ -40,12 +41,8 @@ def main() -> None:
     merged["alternate"] = recompute("alternate", alt_run, n_tokens, n_words)
     merged["separate"] = recompute("separate", sep_run, n_tokens, n_words)
     for mode in ("alternate", "separate"):
-        res = merged[mode]
-        merged[f"ratios_{mode}"] = {
-            f"{a}_vs_{b}": res[b]["median_s"] / res[a]["median_s"]
-            for a in res if a in ("ours", "onnx", "onnx-int8") for b in res if b != a
-        }  # fmt: skip
-    Path(sys.argv[3]).write_text(json.dumps(merged, indent=2))
+        merged[f"ratios_{mode}"] = ratios({m: r["median_s"] for m, r in merged[mode].items()}, list(OURS))
+    write_result(Path(sys.argv[3]), merged)
 
 
 if __name__ == "__main__":

@@ -13,20 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import re
 import time
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
+from harness import ROOT, heavy_lock, result_path, write_result
+
 KINDS = ("elmo", "mlm", "causal")
-
-
-def machine() -> dict[str, Any]:
-    flags = sorted(set(re.findall(r"avx2|avx512[a-z_0-9]*|amx[a-z_0-9]*|avx_vnni", Path("/proc/cpuinfo").read_text())))
-    return {"cpus": os.cpu_count(), "cpu_flags": flags, "python": platform.python_version()}
 
 
 def train_static(out: Path, source: str) -> dict[str, Path]:
@@ -120,7 +113,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--trained", type=Path, required=True, help="folder holding elmo/, mlm/ and causal/")
     ap.add_argument("--tasks", default="pos,wic,wordsim")
-    ap.add_argument("--out", type=Path, default=HERE / "results" / "train_brown.json")
+    ap.add_argument("--out", type=Path, default=result_path("train_brown.json"))
     ap.add_argument("--corpus", default="brown", help="what the static baselines train on (the models' corpus)")
     ap.add_argument("--small", action="store_true", help="tiny evaluation sizes: checks the plumbing only")
     ap.add_argument("--table", action="store_true", help="print the Markdown tables of --out and exit")
@@ -129,21 +122,27 @@ def main() -> None:
         print(table(json.loads(args.out.read_text())))
         return
     tasks = tuple(args.tasks.split(","))
-    result: dict[str, Any] = {"machine": machine(), "tasks": tasks, "training": {}, "eval": {}}
+    result: dict[str, Any] = {"tasks": tasks, "training": {}, "eval": {}}
     for kind in KINDS:
         folder = args.trained / kind
         result["training"][kind] = json.loads((folder / "training.json").read_text())
         result["training"][kind]["curve"] = [
             json.loads(x) for x in (folder / "train_log.jsonl").read_text().splitlines()
         ]
-    plot_curves(args.trained, HERE.parent / "docs" / "img" / "training_curves.png")
+    plot_curves(args.trained, ROOT / "docs" / "img" / "training_curves.png")
+    with heavy_lock():
+        evaluate_all(args, tasks, result)
+    print(f"wrote {args.out}")
+
+
+def evaluate_all(args: argparse.Namespace, tasks: tuple[str, ...], result: dict[str, Any]) -> None:
+    """Train the static baselines, then evaluate all five, saving after each."""
     static = train_static(args.trained, args.corpus)
     for name, path in [*static.items(), *((k, args.trained / k) for k in KINDS)]:
         t = time.perf_counter()
         result["eval"][name] = evaluate(path, tasks, args.small)
         result["eval"][name]["total_seconds"] = round(time.perf_counter() - t, 1)
-        args.out.write_text(json.dumps(result, indent=1), encoding="utf-8")  # partial results survive a timeout
-    print(f"wrote {args.out}")
+        write_result(args.out, result)  # partial results survive a timeout
 
 
 if __name__ == "__main__":
