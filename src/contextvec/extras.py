@@ -15,7 +15,7 @@ Extra = Literal["server", "static", "viz", "index", "ray", "onnx"]
 
 # the modules each extra provides (import names, not distribution names)
 EXTRA_MODULES: dict[Extra, tuple[str, ...]] = {
-    "server": ("fastapi", "uvicorn", "pydantic_settings", "prometheus_client"),
+    "server": ("fastapi", "uvicorn", "pydantic_settings", "prometheus_client", "orjson"),
     "static": ("gensim", "sklearn", "scipy"),
     "viz": ("matplotlib",),
     "index": ("lancedb",),

@@ -42,9 +42,9 @@ def openai_router(served: Served) -> APIRouter:
                 "invalid_request_error",
             )
         served.check_limits(texts)
-        make_documents(texts)
+        docs = make_documents(texts)  # checked here, split once: the batch takes them as they are
         key = BatchKey("sentence", pooling=settings.openai_pooling, normalize=settings.openai_normalize)
-        share = await served.submit(name, key, texts)
+        share = await served.submit(name, key, docs)
         encoded = encode_rows(share.result.vectors[share.rows()], req.encoding_format, "float32")
         data = [{"object": "embedding", "embedding": v, "index": i} for i, v in enumerate(encoded)]
         usage = {"prompt_tokens": share.n_tokens, "total_tokens": share.n_tokens}

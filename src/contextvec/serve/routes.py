@@ -7,7 +7,6 @@ layers and pooling the result was actually computed with (the result's own prove
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -16,7 +15,7 @@ from fastapi.responses import Response
 from contextvec.models.recipes import default_context_only
 from contextvec.results import cosine_matrix
 from contextvec.serve import schemas as s
-from contextvec.serve.encoding import encode_rows
+from contextvec.serve.encoding import dumps, encode_rows
 from contextvec.serve.runner import BatchKey, Share
 from contextvec.serve.state import Served
 from contextvec.text import find_word, locate_span, make_document, make_documents
@@ -34,7 +33,7 @@ def rows_of(share: Share, encoding: str, dtype: str) -> list[dict[str, Any]]:
 
 
 def json_response(payload: dict[str, Any]) -> Response:
-    return Response(json.dumps(payload, separators=(",", ":"), ensure_ascii=False), media_type="application/json")
+    return Response(dumps(payload), media_type="application/json")
 
 
 def _key(level: Any, req: s.LevelOptions, pooling: str | None, **extra: Any) -> BatchKey:
@@ -53,8 +52,8 @@ def embed_router(served: Served) -> APIRouter:
     async def per_text(req: s.TextsRequest, key: BatchKey) -> dict[str, Any]:
         name, _ = served.pick(req.model)
         served.check_limits(req.texts)
-        make_documents(req.texts)  # refuse bad texts before they join a batch
-        share = await served.submit(name, key, list(req.texts))
+        docs = make_documents(req.texts)  # refuse bad texts before they join a batch; split into words once
+        share = await served.submit(name, key, docs)
         grouped: dict[int, list[dict[str, Any]]] = {}
         rows = share.rows().tolist()
         for r, item in zip(rows, rows_of(share, req.encoding_format, req.dtype), strict=True):

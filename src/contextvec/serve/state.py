@@ -67,7 +67,7 @@ class Served:
 
     async def submit(self, name: str, key: BatchKey, payload: list[Any]) -> Share:
         """Queue one request's texts (or spans) with the model's scheduler; wait for its share of a batch."""
-        texts = [p[0] if isinstance(p, tuple) else p for p in payload]
+        texts = [p[0] if isinstance(p, tuple) else getattr(p, "text", p) for p in payload]  # spans, Documents
         n_tokens = sum(len(t) // 3 + 2 for t in texts)  # a cheap estimate for the batch budget
         share: Share = await self.timed(self.schedulers[name].submit(key, payload, n_tokens))
         return share
