@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from contextvec.errors import InputFileError, OutputPathError
+from contextvec.errors import InputFileError, OptionError, OutputPathError
 from contextvec.finetune.heads import Head, make_head
 from contextvec.models.backend import TorchBackend
 from contextvec.models.recipes import RECIPE_FILE
@@ -23,14 +23,25 @@ META_FILE = "finetune.json"
 CHECKPOINT = "checkpoint.pt"
 
 
-def check_out(out: Path, resume: bool) -> None:
-    """Before any work: `out` must be new, empty, or a fine-tuning folder (which is then replaced)."""
+def check_out(out: Path, resume: bool, overwrite: bool = False) -> None:
+    """Before any work: `out` must be new or empty, or a fine-tuning folder to continue (`resume`) or replace
+    (`overwrite`, which deletes its checkpoint first) — the way `train` and `index build` treat their folders."""
+    if resume and overwrite:
+        raise OptionError("--resume continues the run in --out and --overwrite replaces it; choose one.")
     if out.exists() and not out.is_dir():
         raise OutputPathError(f"--out {out} is a file; give a folder for the fine-tuned model.")
-    if out.is_dir() and any(out.iterdir()) and not ((out / META_FILE).exists() or (out / CHECKPOINT).exists()):
+    ours = (out / META_FILE).exists() or (out / CHECKPOINT).exists()
+    if out.is_dir() and any(out.iterdir()) and not ours:
         raise OutputPathError(f"--out {out} is a non-empty folder that is not a fine-tuning output; use a new folder.")
     if resume and not (out / CHECKPOINT).is_file():
         raise OutputPathError(f"--resume: {out / CHECKPOINT} does not exist; run once without --resume first.")
+    if ours and not resume and not overwrite:
+        raise OutputPathError(
+            f"--out {out} already holds a fine-tuned model; add --resume to continue its run, --overwrite to "
+            "replace it, or choose another --out."
+        )
+    if overwrite:
+        (out / CHECKPOINT).unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
 
 
