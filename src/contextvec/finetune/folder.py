@@ -63,20 +63,53 @@ def save_folder(out: Path, backend: TorchBackend, head: Head, meta: dict[str, An
 
 
 def load_folder(folder: str | Path) -> tuple[TorchBackend, Head, dict[str, Any]]:
-    """The encoder (eval mode), the head and the run record of a fine-tuning folder."""
+    """The encoder (eval mode), the head and the run record of a fine-tuning folder; a missing, malformed or
+    mismatched finetune.json or head.safetensors is an InputFileError naming the file."""
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     folder = Path(folder)
+    meta_path, head_path = folder / META_FILE, folder / HEAD_FILE
     try:
-        meta: dict[str, Any] = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+        meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InputFileError(
             f"{folder} is not a fine-tuned model folder ({META_FILE}: {exc}); make one with `contextvec finetune`."
         ) from None
+    problem = _meta_problem(meta)
+    if problem:
+        raise InputFileError(f"{meta_path} is malformed: {problem}; run `contextvec finetune` again to remake it.")
     backend = TorchBackend.load(str(folder))
     dim, n_labels = backend.info.hidden_size, len(meta["labels"])
     head = make_head(
         meta["task"], dim, n_labels, meta.get("n_states"), meta.get("layers"), meta.get("context_only", False)
     )
-    head.load_state_dict(load_file(str(folder / HEAD_FILE)))
+    try:
+        head.load_state_dict(load_file(str(head_path)))
+    except (OSError, SafetensorError, RuntimeError) as exc:  # missing, damaged, or weights of another shape
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise InputFileError(
+            f"{head_path} does not hold this folder's {meta['task']} head ({first}); run `contextvec finetune` again."
+        ) from None
     return backend, head.to(backend.device).eval(), meta
+
+
+def _meta_problem(meta: Any) -> str | None:
+    """What is wrong with a finetune.json's fields the loader relies on, or None."""
+    from contextvec.finetune.data import TASKS
+
+    if not isinstance(meta, dict):
+        return f"a JSON {type(meta).__name__}, not an object"
+    if meta.get("task") not in TASKS:
+        return f"task {meta.get('task')!r} is not one of {', '.join(TASKS)}"
+    labels = meta.get("labels")
+    if not (isinstance(labels, list) and len(labels) >= 2 and all(isinstance(x, str) for x in labels)):
+        return f"labels must be a list of two or more strings, got {labels!r}"
+    n_states, layers = meta.get("n_states"), meta.get("layers")
+    if n_states is not None and not (isinstance(n_states, int) and n_states >= 1):
+        return f"n_states must be null or an integer >= 1, got {n_states!r}"
+    if layers is not None and not (isinstance(layers, list) and all(isinstance(x, int) for x in layers)):
+        return f"layers must be null or a list of integers, got {layers!r}"
+    if not isinstance(meta.get("context_only", False), bool):
+        return f"context_only must be true or false, got {meta.get('context_only')!r}"
+    return None
