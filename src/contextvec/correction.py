@@ -38,6 +38,18 @@ class Correction:
     whitening: F32 | None = None  # (D', K) for `selection` only
     selection: str | None = None  # LayerSelection.describe() the whitening was fitted for
 
+    def _problem(self) -> str | None:
+        """What a loaded file holds that no `correction fit` writes (wrong kinds, shapes, non-finite numbers)."""
+        if self.kind not in ("center", "whiten") or not isinstance(self.model_id, str):
+            return f"kind {self.kind!r} / model_id {self.model_id!r}"
+        if self.means.ndim != 2 or self.means.shape[0] < 1 or not np.isfinite(self.means).all():
+            return f"means of shape {self.means.shape} (must be (L+1, D) and finite)"
+        if (self.kind == "whiten") != (self.whitening is not None and isinstance(self.selection, str)):
+            return f"a {self.kind} correction {'without' if self.kind == 'whiten' else 'with'} a whitening matrix"
+        if self.whitening is not None and (self.whitening.ndim != 2 or not np.isfinite(self.whitening).all()):
+            return f"whitening of shape {self.whitening.shape} (must be 2-D and finite)"
+        return None
+
     def shift(self, selection: LayerSelection) -> F32:
         """The mean vector (D',) of a layer selection: the same layer pooling applied to the per-layer means."""
         import torch
@@ -82,7 +94,7 @@ class Correction:
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
-                return cls(
+                correction = cls(
                     model_id=meta["model_id"],
                     kind=meta["kind"],
                     means=data["means"].astype(np.float32),
@@ -90,6 +102,10 @@ class Correction:
                     whitening=data["whitening"].astype(np.float32) if "whitening" in data else None,
                     selection=meta["selection"],
                 )
+            problem = correction._problem()
+            if problem:
+                raise ValueError(problem)
+            return correction
         except FileNotFoundError:
             raise InputFileError(f"correction file {str(path)!r} does not exist.") from None
         except (OSError, ValueError, KeyError) as exc:

@@ -22,7 +22,7 @@ from contextvec.train import LoopConfig, NetConfig, train
 from contextvec.train.checkpoint import list_checkpoints, load_checkpoint
 from contextvec.train.tasks import SubwordTask
 
-NET = NetConfig(dim=16, hidden=16, layers=2, heads=2, vocab_size=120, min_count=1, seq_len=16, dropout=0.1)
+NET = NetConfig(dim=16, hidden=16, num_layers=2, heads=2, vocab_size=120, min_count=1, seq_len=16, dropout=0.1)
 TEXT = "The teacher sat on the river bank."
 
 
@@ -68,14 +68,14 @@ def test_subword_folder_round_trips_through_embedder(trained: dict[str, Path], k
 
     folder = trained[kind]
     emb = Embedder(str(folder), device="cpu")
-    assert emb.info.causal == (kind == "causal") and emb.num_states == NET.layers + 1
+    assert emb.info.causal == (kind == "causal") and emb.num_states == NET.num_layers + 1
     tok = AutoTokenizer.from_pretrained(str(folder))
     ref_model = AutoModel.from_pretrained(str(folder)).eval()
     enc = tok(TEXT, return_tensors="pt")
     with torch.no_grad():
         hidden = ref_model(**enc, output_hidden_states=True).hidden_states  # (L+1) x (1, T, D)
     n_special = 1 if kind == "mlm" else 0  # [CLS] ... [SEP] around the content, or nothing
-    for layer in range(NET.layers + 1):
+    for layer in range(NET.num_layers + 1):
         got = emb.embed_tokens([TEXT], layers=layer).vectors
         k = min(len(got), NET.seq_len - 2 * n_special)  # the first window's tokens (a tiny BPE cuts into bytes)
         ref = hidden[layer][0, n_special : n_special + k].numpy()

@@ -71,5 +71,12 @@ def fit_correction(
     cov = outer / count - np.outer(mu, mu)
     eigval, eigvec = np.linalg.eigh(cov)  # ascending
     order = np.argsort(eigval)[::-1][: dims or len(eigval)]
+    rank = int((eigval > 1e-6 * max(float(eigval.max()), 1e-30)).sum())  # directions the corpus actually varies in
+    if len(order) > rank:  # the rest would be noise scaled by 1/sqrt(~0)
+        raise InvalidInputError(
+            f"whitening {len(order)} dimensions needs text that varies in them, but this corpus' vectors ({count} "
+            f"tokens) span only {rank}; fit on more varied text, pass dims={rank} or less (Python), or use "
+            "kind='center' (--kind center)."
+        )
     w = eigvec[:, order] / np.sqrt(np.maximum(eigval[order], 1e-8))
     return Correction(embedder.model_id, "whiten", means, description, w.astype(np.float32), selection.describe())

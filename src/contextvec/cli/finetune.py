@@ -27,6 +27,7 @@ BatchOpt = Annotated[int, typer.Option(help="examples per step")]
 SeedOpt = Annotated[int, typer.Option(help="random seed (shuffles, validation split, head init)")]
 LimitOpt = Annotated[int | None, typer.Option(help="train on N examples (a seeded sample)")]
 ResumeOpt = Annotated[bool, typer.Option(help="continue from DIR/checkpoint.pt with the same options")]
+OverwriteOpt = Annotated[bool, typer.Option(help="replace a fine-tuned model already in --out")]
 
 
 def _run(
@@ -41,6 +42,7 @@ def _run(
     seed: int,
     max_examples: int | None,
     resume: bool,
+    overwrite: bool,
 ) -> None:
     from contextvec.finetune import FinetuneConfig, finetune
 
@@ -48,13 +50,23 @@ def _run(
         unfreeze=unfreeze, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, max_examples=max_examples
     )
     with reported():
-        result = finetune(task, data, out=out_dir, model=model, config=config, resume=resume, progress=True)  # type: ignore[arg-type]
-    err.print(
-        f"{task}: {result.n_train} training / {result.n_val} validation examples, best validation accuracy "
-        f"{result.val_accuracy:.3f} (epoch {result.history.best_epoch}), {result.seconds:.0f} s; saved to {out_dir}",
-        markup=False,
-        highlight=False,
+        result = finetune(
+            task,  # type: ignore[arg-type]
+            data,
+            out=out_dir,
+            model=model,
+            config=config,
+            resume=resume,
+            overwrite=overwrite,
+            progress=True,
+        )
+    score = (
+        f"best validation accuracy {result.val_accuracy:.3f} (epoch {result.history.best_epoch})"
+        if result.val_accuracy is not None
+        else f"kept epoch {result.history.best_epoch} (the last)"
     )
+    err.print(f"{task}: {result.validation}", markup=False, highlight=False)
+    err.print(f"{score}, {result.seconds:.0f} s; saved to {out_dir}", markup=False, highlight=False)
     if result.layer_weights is not None:
         weights = " ".join(f"{i}:{w:.2f}" for i, w in enumerate(result.layer_weights))
         err.print(f"learned layer weights (0 = embeddings): {weights}", markup=False, highlight=False)
@@ -74,8 +86,9 @@ def _task_command(task: str, doc: str) -> None:
         seed: SeedOpt = 0,
         max_examples: LimitOpt = None,
         resume: ResumeOpt = False,
+        overwrite: OverwriteOpt = False,
     ) -> None:
-        _run(task, data, model, out_dir, unfreeze, epochs, lr, batch_size, seed, max_examples, resume)
+        _run(task, data, model, out_dir, unfreeze, epochs, lr, batch_size, seed, max_examples, resume, overwrite)
 
     command.__doc__ = doc
     finetune_app.command(task)(command)

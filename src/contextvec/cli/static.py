@@ -29,8 +29,10 @@ def _save(vectors: Any, model: Any, path: Path) -> None:
         save_vectors(vectors, path, "word2vec-binary")
     else:
         save_vectors(vectors, path, "npy")
-        if model is not None:
-            model.wv.save(str(path / "gensim.kv"))  # gensim's own format (fastText keeps its n-grams)
+        if model is not None and hasattr(model.wv, "vectors_ngrams"):  # fastText keeps its n-grams (plain arrays)
+            from contextvec.static.formats import save_ngrams
+
+            save_ngrams(path, model.wv)
     err.print(f"wrote {len(vectors.words)} words x {vectors.dim} to {path}", highlight=False)
 
 

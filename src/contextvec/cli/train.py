@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from contextvec.cli.common import err, fail
-from contextvec.errors import ContextvecError
+from contextvec.errors import ContextvecError, OptionError
 from contextvec.train.config import DEFAULT_NETS, LoopConfig
 
 _LOOP = LoopConfig()  # the defaults, shown in --help
@@ -32,7 +32,10 @@ def train(
     dim: Annotated[
         int | None, typer.Option(help="hidden size (elmo: per direction); default: the kind's tiny config")
     ] = None,
-    layers: Annotated[int | None, typer.Option(help="LSTM layers or transformer blocks")] = None,
+    num_layers: Annotated[int | None, typer.Option(help="how many LSTM layers or transformer blocks")] = None,
+    layers: Annotated[
+        int | None, typer.Option(hidden=True, help="deprecated spelling of --num-layers (removed in 0.3)")
+    ] = None,
     vocab_size: Annotated[int | None, typer.Option(help="subword vocabulary, or words kept (elmo)")] = None,
     seq_len: Annotated[int | None, typer.Option(help="tokens per training row, and the model's window")] = None,
 ) -> None:
@@ -44,10 +47,20 @@ def train(
     from contextvec.train import train as run_train
     from contextvec.train.config import check_kind
 
+    if layers is not None:  # elsewhere --layers selects layers to read; here it counted them
+        if num_layers is not None:
+            raise fail(OptionError("--layers is the deprecated spelling of --num-layers; give only --num-layers."))
+        err.print(
+            "warning: `train --layers N` is deprecated and will be removed in 0.3; use --num-layers N "
+            "(it sets how many layers the network has).",
+            markup=False,
+            highlight=False,
+        )
+        num_layers = layers
     try:
         k = check_kind(kind)
         base = DEFAULT_NETS[k]
-        sizes = {"dim": dim, "layers": layers, "vocab_size": vocab_size, "seq_len": seq_len}
+        sizes = {"dim": dim, "num_layers": num_layers, "vocab_size": vocab_size, "seq_len": seq_len}
         given = {n: v for n, v in sizes.items() if v is not None}
         net = replace(base, **given) if given or not resume else None  # a resumed run keeps its own
         loop = replace(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,13 +39,34 @@ class FinetuneConfig:
         None for an option not given)."""
         from dataclasses import replace
 
-        return replace(
+        self.check()
+        return replace(  # `is None`, not `or`: an explicit 0 is a value (refused by `check`), never the default
             self,
-            epochs=self.epochs or (40 if frozen else 3),
-            lr=self.lr or ENCODER_LR[task],
-            head_lr=self.head_lr or (1e-2 if frozen else 1e-3),
+            epochs=self.epochs if self.epochs is not None else (40 if frozen else 3),
+            lr=self.lr if self.lr is not None else ENCODER_LR[task],
+            head_lr=self.head_lr if self.head_lr is not None else (1e-2 if frozen else 1e-3),
             patience=self.patience if self.patience is not None else (5 if frozen else 1),
         )
+
+    def check(self) -> None:
+        """Refuse values a run cannot honour (epochs=0 would train nothing, lr=0 would change nothing)."""
+        bad = [
+            f"{name}={value!r} must be {rule}"
+            for name, value, ok, rule in [
+                ("epochs", self.epochs, self.epochs is None or self.epochs >= 1, ">= 1"),
+                ("lr", self.lr, self.lr is None or self.lr > 0, "> 0 (to keep the encoder fixed use unfreeze='none')"),
+                ("head_lr", self.head_lr, self.head_lr is None or self.head_lr > 0, "> 0"),
+                ("batch_size", self.batch_size, self.batch_size >= 1, ">= 1"),
+                ("warmup", self.warmup, 0 <= self.warmup < 1, "in [0, 1)"),
+                ("weight_decay", self.weight_decay, self.weight_decay >= 0, ">= 0"),
+                ("patience", self.patience, self.patience is None or self.patience >= 0, ">= 0"),
+                ("val_share", self.val_share, 0 <= self.val_share < 1, "in [0, 1) (0: no validation)"),
+                ("max_examples", self.max_examples, self.max_examples is None or self.max_examples >= 2, ">= 2"),
+            ]
+            if not ok
+        ]
+        if bad:
+            raise OptionError(f"fine-tuning options: {'; '.join(bad)}.")
 
 
 def parse_unfreeze(value: str, num_layers: int) -> int:
@@ -132,13 +154,52 @@ def targets(example: Example, index: dict[str, int]) -> list[int]:
 
 
 def split_validation(examples: Sequence[Example], share: float, seed: int) -> tuple[list[int], list[int]]:
-    """(train, validation) example indices; wic pairs are split by their word so no word is in both."""
+    """(train, validation) example indices: `share` of the examples (rounded, at least one) held out for early
+    stopping, in a seeded order. Word-in-context pairs are held out a whole word at a time, so no word is in both
+    sides: words are taken while their pairs fit the share (a word with more pairs than the share is skipped).
+    Validation is empty when `share` is 0 or nothing can be held out: one example, one wic word, or wic words
+    that each hold more than the share and more than a quarter of the pairs (docs/finetune.md, "Validation")."""
     rng = random.Random(seed)
     keys = [e.pair.word if isinstance(e, PairExample) else str(i) for i, e in enumerate(examples)]
-    unique = sorted(set(keys))
+    counts = Counter(keys)
+    unique = sorted(counts)
     rng.shuffle(unique)
-    n_val = max(1, round(len(unique) * share)) if len(unique) > 1 else 0
-    held = set(unique[:n_val])
+    held: set[str] = set()
+    if share > 0 and len(unique) > 1:
+        target, taken = max(1, round(len(keys) * share)), 0
+        for key in unique:
+            if taken + counts[key] <= target:
+                held.add(key)
+                taken += counts[key]
+        smallest = min(unique, key=lambda k: counts[k])  # the first of the smallest in the seeded order
+        if not held and 4 * counts[smallest] <= len(keys):  # every word is above the share: the smallest, if <= 1/4
+            held.add(smallest)
     train = [i for i, k in enumerate(keys) if k not in held]
     val = [i for i, k in enumerate(keys) if k in held]
     return train, val
+
+
+def describe_split(examples: Sequence[Example], train: Sequence[int], val: Sequence[int], share: float) -> str:
+    """One line saying how the validation split was made (or why there is none), for the result and the CLI."""
+    pairs = bool(examples) and isinstance(examples[0], PairExample)
+    unit = "pairs" if pairs else "examples"
+    words = {e.pair.word for e in examples if isinstance(e, PairExample)}
+    if val:
+        held = {e.pair.word for e in (examples[i] for i in val) if isinstance(e, PairExample)}
+        by = f", held out by word ({len(held)} of {len(words)} words) so no word is in both" if pairs else ""
+        return f"{len(train)} training / {len(val)} validation {unit} ({len(val) / len(examples):.0%}{by})"
+    if share == 0:
+        why = "val_share is 0"
+    elif pairs and len(words) == 1:
+        why = f"every pair has the word {next(iter(words))!r}, and wic validation holds out whole words"
+    elif pairs:
+        why = (
+            f"each of the {len(words)} words holds more than a quarter of the pairs, and wic validation holds out "
+            "whole words"
+        )
+    else:
+        why = f"{len(examples)} example is too few to hold one out"
+    return (
+        f"{len(train)} training {unit}, no validation ({why}): every epoch is trained and the last one is kept, "
+        "with no validation accuracy"
+    )

@@ -17,6 +17,7 @@ from contextvec.engine import run_options
 from contextvec.finetune.config import (
     FinetuneConfig,
     check_reach,
+    describe_split,
     label_set,
     open_parameters,
     parse_unfreeze,
@@ -44,10 +45,11 @@ class FinetuneResult:
     labels: list[str]
     n_train: int
     n_val: int
-    val_accuracy: float
+    val_accuracy: float | None  # the kept epoch's validation accuracy; None when there was no validation split
     layer_weights: list[float] | None  # frozen runs: the learned scalar mix, one weight per hidden state 0..L
     history: History
     seconds: float
+    validation: str = ""  # how the validation split was made, or why there is none (one line)
 
 
 def finetune(  # long: the run's steps in order, each one call
@@ -58,16 +60,19 @@ def finetune(  # long: the run's steps in order, each one call
     model: str = DEFAULT_MODEL,
     config: FinetuneConfig | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     progress: bool = False,
     backend: TorchBackend | None = None,
 ) -> FinetuneResult:
     """Fine-tune `model` on labelled `data` (a file, or examples) and save a folder that `predict` and
-    `Embedder(out)` load. `config.unfreeze`: none (frozen encoder, scalar mix of all layers), last-K or all."""
+    `Embedder(out)` load. `config.unfreeze`: none (frozen encoder, scalar mix of all layers), last-K or all.
+    An `out` that already holds a fine-tuned model is refused unless `resume` (continue it) or `overwrite`."""
     t0 = time.perf_counter()
     check_choice("task", task, TASKS)
     config = config or FinetuneConfig()
+    config.check()
     out = Path(out)
-    check_out(out, resume)
+    check_out(out, resume, overwrite)
     examples = read_examples(task, data) if isinstance(data, str | Path) else list(data)
     backend = backend or TorchBackend.load(model)
     info = backend.info
@@ -95,6 +100,8 @@ def finetune(  # long: the run's steps in order, each one call
     else:
         forward = _live_forward(backend, head, per_example, stride, layers)
     train_idx, val_idx = split_validation(examples, cfg.val_share, cfg.seed)
+    validation = describe_split(examples, train_idx, val_idx, cfg.val_share)
+    (logger.info if val_idx else logger.warning)("%s: %s", task, validation)
     if isinstance(head, CosineHead):
         _calibrate(head, forward, train_idx, gold, cfg.batch_size * 2)
     assert cfg.lr is not None and cfg.head_lr is not None
@@ -123,6 +130,7 @@ def finetune(  # long: the run's steps in order, each one call
         weights,
         history,
         time.perf_counter() - t0,
+        validation,
     )
     meta = _meta(result, info.model_id, frozen, info.num_layers, cfg) | {
         "layers": list(layers.indices),

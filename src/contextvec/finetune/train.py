@@ -1,5 +1,8 @@
 """The training loop: AdamW, linear warmup then decay, early stopping on validation accuracy, a checkpoint per
-epoch (`resume=True` continues from it), and a progress bar with the loss and the validation score."""
+epoch (`resume=True` continues from it), and a progress bar with the loss and the validation score.
+
+Without validation examples every epoch is trained and the last one is kept (there is nothing to choose by);
+the history then records no validation accuracy (None), never a stand-in score."""
 
 from __future__ import annotations
 
@@ -13,20 +16,23 @@ from typing import Any
 import torch
 from torch import nn
 
-from contextvec.errors import OptionError
+from contextvec.errors import CheckpointError, OptionError
 from contextvec.finetune.config import FinetuneConfig
+from contextvec.train.checkpoint import read_checked, write_checked
 
 logger = logging.getLogger(__name__)
 
 # example indices -> (logits (N, C) over the batch's predictions)
 Forward = Callable[[Sequence[int]], torch.Tensor]
 
+_CHECKPOINT_KEYS = {"epoch", "bad", "best", "now", "history", "optimizer", "scheduler", "config"}
+
 
 @dataclass
 class History:
-    epochs: list[dict[str, float]] = field(default_factory=list)  # per epoch: loss, validation accuracy
+    epochs: list[dict[str, float | None]] = field(default_factory=list)  # per epoch: loss, validation accuracy
     best_epoch: int = 0
-    best_val: float = -1.0
+    best_val: float | None = None  # None without validation examples
     stopped_early: bool = False
     resumed_from: int | None = None
     start_val: float | None = None  # validation accuracy before training (the bar every epoch must beat)
@@ -103,16 +109,15 @@ class Trainer:
                     if bar is not None and task is not None:
                         bar.update(task, advance=1, description=f"epoch {epoch + 1} loss {losses[-1]:.3f}")
                 self._mode(False)
-                score = accuracy(self.forward, val, self.gold, cfg.batch_size * 2) if val else -float(sum(losses))
-                history.epochs.append({"loss": sum(losses) / len(losses), "val_accuracy": score})
-                logger.info(
-                    "epoch %d: loss %.4f, validation accuracy %.4f", epoch + 1, history.epochs[-1]["loss"], score
-                )
+                score = accuracy(self.forward, val, self.gold, cfg.batch_size * 2) if val else None
+                mean_loss = sum(losses) / len(losses)
+                history.epochs.append({"loss": mean_loss, "val_accuracy": score})
+                shown = f"{score:.4f}" if score is not None else "none (no validation examples)"
+                logger.info("epoch %d: loss %.4f, validation accuracy %s", epoch + 1, mean_loss, shown)
                 if bar is not None and task is not None:
-                    bar.update(
-                        task, description=f"epoch {epoch + 1} loss {history.epochs[-1]['loss']:.3f} val {score:.3f}"
-                    )
-                if score > history.best_val:
+                    val_text = f" val {score:.3f}" if score is not None else ""
+                    bar.update(task, description=f"epoch {epoch + 1} loss {mean_loss:.3f}{val_text}")
+                if score is None or history.best_val is None or score > history.best_val:  # no validation: the last
                     history.best_val, history.best_epoch, best, bad = score, epoch + 1, self._state(), 0
                 else:
                     bad += 1
@@ -143,13 +148,15 @@ class Trainer:
             return
         state = {"epoch": epoch, "bad": bad, "best": best, "now": self._state(), "history": asdict(history)}
         state |= {"optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "config": asdict(self.config)}
-        tmp = self.checkpoint.with_suffix(".tmp")
-        torch.save(state, tmp)
-        tmp.replace(self.checkpoint)  # a crash mid-write leaves the previous checkpoint whole
+        write_checked(self.checkpoint, state)  # atomic and checksummed: a crash mid-write leaves the previous one
 
     def _load(self, opt: Any, sched: Any, history: History) -> tuple[int, int, list[torch.Tensor]]:
         assert self.checkpoint is not None
-        state = torch.load(self.checkpoint, weights_only=False)
+        fix = f"delete {self.checkpoint} and run without --resume to start again"
+        state = read_checked(self.checkpoint, fix)  # checksum first, then tensors and plain values only
+        missing = sorted(_CHECKPOINT_KEYS - set(state))
+        if missing:
+            raise CheckpointError(f"checkpoint {self.checkpoint} lacks {', '.join(missing)}; {fix}.")
         if state["config"] != asdict(self.config):
             raise OptionError(
                 f"{self.checkpoint} was written with other options ({state['config']}); run with the same options "

@@ -56,6 +56,9 @@ class Manifest:
             )
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
+            problem = _schema_problem(raw)
+            if problem:
+                raise ValueError(problem)
             raw["shards"] = [ShardInfo(**s) for s in raw["shards"]]
             return cls(**raw)
         except (ValueError, TypeError, KeyError) as exc:
@@ -74,6 +77,36 @@ class Manifest:
     @property
     def rows(self) -> int:
         return sum(s.rows for s in self.shards)
+
+
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "spec": dict, "input": dict, "shard_rows": int, "version": str, "layers": dict, "model_id": str, "dim": int,
+    "shards": list, "shards_planned": (int, type(None)), "complete": bool, "table": dict, "format": int,
+}  # fmt: skip
+_SHARD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "shard": int, "file": (str, type(None)), "first_seq": int, "end_seq": int, "rows": int, "sha256": str, "bytes": int,
+}  # fmt: skip
+
+
+def _schema_problem(raw: Any) -> str | None:
+    """What does not fit the manifest's schema (types, format, shard files inside the folder), or None."""
+    if not isinstance(raw, dict):
+        return f"a JSON {type(raw).__name__}, not an object"
+    for name, kind in _TYPES.items():
+        if name in raw and (not isinstance(raw[name], kind) or (kind is int and isinstance(raw[name], bool))):
+            return f"{name} is {raw[name]!r}"
+    if raw.get("format", FORMAT) != FORMAT:
+        return f"format {raw['format']} is not {FORMAT}, the one this contextvec reads"
+    for s in raw.get("shards", []):
+        if not isinstance(s, dict) or set(s) != set(_SHARD_TYPES):
+            return f"shard entry {s!r} does not have exactly {', '.join(_SHARD_TYPES)}"
+        for name, kind in _SHARD_TYPES.items():
+            if not isinstance(s[name], kind) or (kind is int and isinstance(s[name], bool)):
+                return f"shard {s.get('shard')!r}: {name} is {s[name]!r}"
+        file = s["file"]
+        if file is not None and (Path(file).is_absolute() or ".." in Path(file).parts):
+            return f"shard {s['shard']}: file {file!r} is outside the index folder"
+    return None
 
 
 def write_atomic(path: Path, data: bytes) -> None:

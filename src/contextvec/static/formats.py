@@ -5,8 +5,10 @@ and line (or byte offset) and what to do."""
 from __future__ import annotations
 
 import io
+import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -129,22 +131,52 @@ def _load_npy(path: Path, lowercase: bool) -> StaticVectors:
         raise InputFileError(f"{folder}: a contextvec vector folder holds vectors.npy and vocab.txt.")
     matrix = np.load(npy, mmap_mode="r")
     words = vocab.read_text(encoding="utf-8").splitlines()
-    fallback = None
-    if (folder / "gensim.kv").is_file():  # saved by contextvec's trainers: fastText keeps its n-gram vectors
-        from gensim.models import KeyedVectors
-        from gensim.models.fasttext import FastTextKeyedVectors
-
-        kv = KeyedVectors.load(str(folder / "gensim.kv"), mmap="r")
-        if isinstance(kv, FastTextKeyedVectors):
-
-            def fallback(word: str) -> np.ndarray | None:
-                try:
-                    return np.asarray(kv.get_vector(word), dtype=np.float32)
-                except KeyError:
-                    return None
-
+    fallback = _ngram_fallback(folder)
     lower = lowercase or (folder / "LOWERCASE").is_file()
     return StaticVectors(words, matrix, name=folder.name, lowercase=lower, fallback=fallback)
+
+
+NGRAMS, NGRAMS_META = "ngrams.npy", "ngrams.json"  # fastText's n-gram buckets, saved without pickle
+
+
+def save_ngrams(folder: Path, wv: Any) -> None:
+    """Keep a fastText model's n-gram vectors beside its vectors.npy (plain arrays and JSON, nothing pickled), so
+    unseen words get vectors from their n-grams after loading."""
+    np.save(folder / NGRAMS, np.asarray(wv.vectors_ngrams, dtype=np.float32), allow_pickle=False)
+    meta = {"min_n": int(wv.min_n), "max_n": int(wv.max_n), "bucket": int(wv.bucket)}
+    (folder / NGRAMS_META).write_text(json.dumps(meta), encoding="utf-8")
+
+
+def _ngram_fallback(folder: Path) -> Callable[[str], np.ndarray | None] | None:
+    """The n-gram vector of an unseen word (fastText's rule: the mean of its hashed n-grams' rows), or None when
+    the folder has no n-grams. gensim's pickled gensim.kv (contextvec 0.2.0) is refused: loading it can run code."""
+    if (folder / "gensim.kv").is_file() and not (folder / NGRAMS).is_file():
+        raise InputFileError(
+            f"{folder / 'gensim.kv'} is a pickle (gensim's format, written by contextvec 0.2.0): loading it could run "
+            f"code, so contextvec no longer reads it. Train again to get {NGRAMS} + {NGRAMS_META}, or delete "
+            "gensim.kv to use the vocabulary's vectors only (unseen words then have none)."
+        )
+    if not (folder / NGRAMS).is_file():
+        return None
+    try:
+        meta = json.loads((folder / NGRAMS_META).read_text(encoding="utf-8"))
+        min_n, max_n, bucket = (meta[k] for k in ("min_n", "max_n", "bucket"))
+        table = np.load(folder / NGRAMS, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputFileError(f"{folder}: n-gram files {NGRAMS} / {NGRAMS_META} are unreadable ({exc}).") from None
+    if not all(isinstance(v, int) and v >= 1 for v in (min_n, max_n, bucket)) or min_n > max_n:
+        raise InputFileError(f"{folder / NGRAMS_META}: min_n, max_n and bucket must be integers >= 1, got {meta}.")
+    if table.ndim != 2 or table.shape[0] != bucket:
+        raise InputFileError(f"{folder / NGRAMS}: shape {table.shape}, but {NGRAMS_META} says {bucket} buckets.")
+    from gensim.models.fasttext import ft_ngram_hashes
+
+    def fallback(word: str) -> np.ndarray | None:
+        hashes = ft_ngram_hashes(word, min_n, max_n, bucket)
+        if not hashes:
+            return None
+        return np.asarray(table[hashes].mean(axis=0), dtype=np.float32)  # (n-grams, D) -> (D,)
+
+    return fallback
 
 
 def save_vectors(vectors: StaticVectors, path: str | Path, fmt: Literal["word2vec", "word2vec-binary", "npy"]) -> Path:

@@ -40,6 +40,9 @@ def train_word2vec(
     fastText vectors answer out-of-vocabulary words from their character n-grams.
     """
     gensim = _gensim()
+    for name, value in (("epochs", epochs), ("vector_size", vector_size), ("window", window), ("min_count", min_count)):
+        if value < 1:  # epochs=0 would return the random start as if trained
+            raise OptionError(f"{name}={value} must be >= 1.")
     if algorithm not in ("word2vec", "fasttext") or architecture not in ("skipgram", "cbow"):
         raise OptionError(
             f"algorithm={algorithm!r}, architecture={architecture!r}: use word2vec|fasttext and skipgram|cbow."
@@ -58,6 +61,11 @@ def train_word2vec(
     wv = model.wv
     if len(wv.index_to_key) == 0:
         raise OptionError(f"no word occurs {min_count}+ times in the corpus; lower min_count or use more text.")
+    if len(wv.index_to_key) < 2:  # nothing to predict from context: the vector would stay at its random start
+        raise OptionError(
+            f"only one word ({wv.index_to_key[0]!r}) occurs {min_count}+ times; {algorithm} learns a word from the "
+            "words around it, so it needs two or more: lower min_count or use more text."
+        )
     model.train(corpus, total_examples=model.corpus_count, epochs=epochs)
     fallback = None
     if algorithm == "fasttext":
@@ -126,6 +134,11 @@ def train_lsa(
     elif weighting == "ppmi":
         m = _ppmi(m)
     k = min(dim, min(m.shape) - 1)
+    if 1 <= k < dim:  # never fewer dimensions than asked for, silently
+        raise OptionError(
+            f"dim={dim} is more than this corpus supports: its {m.shape[0]} x {m.shape[1]} matrix gives at most {k} "
+            f"dimensions; use dim={k} or less (--dim {k}), or more text."
+        )
     if k < 1:
         raise OptionError("the corpus is too small for an SVD; use more text.")
     svd = TruncatedSVD(n_components=k, random_state=seed)

@@ -46,6 +46,9 @@ def mask_tokens(
     """BERT's masking: `rate` of the maskable positions become targets; of those 80% -> [MASK], 10% -> a random
     token, 10% kept. Returns the corrupted (B, T) ids and the (B, T) labels (IGNORE where not a target)."""
     chosen = (torch.rand(ids.shape, generator=gen) < rate) & maskable.bool()  # (B, T)
+    if not chosen.any() and maskable.any():  # e.g. one-word rows: a batch without targets would give a NaN loss
+        first = int(maskable.flatten().nonzero()[0])
+        chosen.view(-1)[first] = True
     labels = torch.where(chosen, ids, torch.full_like(ids, IGNORE))
     roll = torch.rand(ids.shape, generator=gen)  # (B, T): < 0.8 mask, 0.8..0.9 random, >= 0.9 keep
     randoms = torch.randint(0, vocab_size, ids.shape, generator=gen)

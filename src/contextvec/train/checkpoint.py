@@ -40,10 +40,18 @@ def list_checkpoints(out: Path) -> list[Path]:
 
 def save_checkpoint(out: Path, step: int, state: dict[str, Any], keep: int) -> Path:
     """Write `state` as OUT/checkpoints/step-N.ckpt atomically, then delete all but the `keep` newest."""
+    path = checkpoint_path(out, step)
+    write_checked(path, state)
+    for old in list_checkpoints(out)[:-keep]:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def write_checked(path: Path, state: dict[str, Any]) -> None:
+    """Write `state` (tensors, numbers, strings, lists, dicts) to `path` in the checksummed layout, atomically."""
     buf = io.BytesIO()
     torch.save(state, buf)
     payload = buf.getvalue()
-    path = checkpoint_path(out, step)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(path)
     tmp = temp_path(path)
@@ -54,9 +62,6 @@ def save_checkpoint(out: Path, step: int, state: dict[str, Any], keep: int) -> P
         publish(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    for old in list_checkpoints(out)[:-keep]:
-        old.unlink(missing_ok=True)
-    return path
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
@@ -67,6 +72,12 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         if others
         else "start the run again without --resume"
     )
+    return read_checked(path, fix)
+
+
+def read_checked(path: Path, fix: str) -> dict[str, Any]:
+    """Read a file `write_checked` wrote: its checksum verified before anything is unpickled, and then only
+    tensors and plain values (torch's weights_only loader: no code runs). `fix` ends every error message."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -83,7 +94,15 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
             f"checkpoint {path} is corrupt or half-written: its SHA-256 is {actual[:12]}…, the file says "
             f"{expected[:12]}… ({len(payload)} payload bytes); {fix}."
         )
-    state: dict[str, Any] = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=True)
+    except Exception as exc:  # a matching checksum over a payload that is not plain data (e.g. pickled code)
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise CheckpointError(
+            f"checkpoint {path} holds more than tensors and plain values, refused unread ({first}); {fix}."
+        ) from None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"checkpoint {path} holds a {type(state).__name__}, not a training state; {fix}.")
     return state
 
 

@@ -6,7 +6,8 @@ they reach on Brown). One place for them: `contextvec.train.train`, the CLI flag
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import warnings
+from dataclasses import InitVar, asdict, dataclass
 from typing import Any, Literal
 
 from contextvec.errors import OptionError
@@ -22,12 +23,25 @@ class NetConfig:
 
     dim: int = 128
     hidden: int = 512
-    layers: int = 2  # LSTM layers (ELMo) or transformer blocks
+    num_layers: int = 2  # how many LSTM layers (ELMo) or transformer blocks the network has
     heads: int = 4
     vocab_size: int = 8000  # subword vocabulary (mlm, causal) or the most frequent words kept (elmo)
     min_count: int = 3  # elmo: words rarer than this are <unk>
     seq_len: int = 128  # tokens per training row (elmo: words per sentence chunk); also the model's window
     dropout: float = 0.1
+    # deprecated spelling of num_layers, accepted by the constructor until 0.3 (it counts; `layers` elsewhere
+    # selects); not stored, so `replace` and `asdict` see num_layers only
+    layers: InitVar[int | None] = None
+
+    def __post_init__(self, layers: int | None) -> None:
+        if layers is not None:
+            warnings.warn(
+                "NetConfig(layers=N) is deprecated and will be removed in 0.3: use num_layers=N (it counts the "
+                "network's layers; everywhere else in contextvec `layers` selects them).",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            object.__setattr__(self, "num_layers", layers)
 
 
 @dataclass(frozen=True)
@@ -47,9 +61,9 @@ class LoopConfig:
 
 
 DEFAULT_NETS: dict[Kind, NetConfig] = {
-    "elmo": NetConfig(dim=128, hidden=128, layers=2, vocab_size=10_000, seq_len=48),
-    "mlm": NetConfig(dim=128, hidden=512, layers=4, heads=4, vocab_size=8000, seq_len=128),
-    "causal": NetConfig(dim=128, hidden=512, layers=4, heads=4, vocab_size=8000, seq_len=128),
+    "elmo": NetConfig(dim=128, hidden=128, num_layers=2, vocab_size=10_000, seq_len=48),
+    "mlm": NetConfig(dim=128, hidden=512, num_layers=4, heads=4, vocab_size=8000, seq_len=128),
+    "causal": NetConfig(dim=128, hidden=512, num_layers=4, heads=4, vocab_size=8000, seq_len=128),
 }
 
 
@@ -75,7 +89,7 @@ def check_loop(loop: LoopConfig) -> None:
 
 
 def check_net(kind: Kind, net: NetConfig) -> None:
-    if min(net.dim, net.hidden, net.layers, net.heads, net.vocab_size, net.seq_len) < 1:
+    if min(net.dim, net.hidden, net.num_layers, net.heads, net.vocab_size, net.seq_len) < 1:
         raise OptionError(f"network sizes must be >= 1, got {net}.")
     if kind != "elmo" and net.dim % net.heads:
         raise OptionError(f"dim={net.dim} must be a multiple of heads={net.heads}.")

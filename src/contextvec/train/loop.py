@@ -102,14 +102,15 @@ def run_loop(
             state.step += 1
             state.tokens += batch.tokens
             state.seconds += time.perf_counter() - start
-            state.losses = [*state.losses[-49:], loss.item()]
+            keep = max(50, loop.log_every)  # enough for the bar's smoothing and a whole logging window
+            state.losses = [*state.losses[-(keep - 1) :], loss.item()]
             window_tokens += batch.tokens
             if state.step % loop.log_every == 0:
                 tps = window_tokens / max(time.perf_counter() - window_start, 1e-9)
                 window_tokens, window_start = 0, time.perf_counter()
                 row = {
                     "step": state.step,
-                    "loss": sum(state.losses[-loop.log_every :]) / loop.log_every,
+                    "loss": sum(window := state.losses[-loop.log_every :]) / len(window),  # the steps since last row
                     "tokens": state.tokens,
                     "seconds": round(state.seconds, 2),
                     "tokens_per_s": round(tps, 1),

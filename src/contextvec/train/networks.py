@@ -31,7 +31,7 @@ def build_network(kind: Kind, net: NetConfig, vocab_size: int, special_ids: dict
             vocab_size=vocab_size,
             dim=net.dim,
             hidden=net.hidden,
-            layers=net.layers,
+            layers=net.num_layers,
             dropout=net.dropout,
             max_length=net.seq_len + 2,
         )
@@ -43,7 +43,7 @@ def build_network(kind: Kind, net: NetConfig, vocab_size: int, special_ids: dict
     base = TransformerConfig(  # BERT: learned positions, post-LN LayerNorm, GELU MLP, bidirectional
         vocab_size=vocab_size,
         dim=net.dim,
-        n_layers=net.layers,
+        n_layers=net.num_layers,
         n_heads=net.heads,
         mlp_dim=net.hidden,
         max_positions=net.seq_len,

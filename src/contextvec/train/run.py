@@ -113,12 +113,13 @@ def _prepare(kind: Kind, data: Corpus, out: Path, net: NetConfig | None, loop: L
                 f"--resume: the checkpoint in {out} is from a {saved['kind']} run on other text "
                 f"(corpus {saved['corpus']!r}); resume with the same kind and corpus, or choose another --out."
             )
-        if net is not None and net != NetConfig(**saved["net"]):
+        held = NetConfig(**{("num_layers" if k == "layers" else k): v for k, v in saved["net"].items()})  # 0.1's key
+        if net is not None and net != held:
             raise OptionError(
-                f"--resume: the checkpoint in {out} holds a network of {NetConfig(**saved['net'])}; a resumed run "
+                f"--resume: the checkpoint in {out} holds a network of {held}; a resumed run "
                 "keeps its network, so leave out the size options (or start a new run in another --out)."
             )
-        net = NetConfig(**saved["net"])  # the network the checkpoint holds
+        net = held  # the network the checkpoint holds
     net = net or DEFAULT_NETS[kind]
     check_net(kind, net)
     torch.manual_seed(loop.seed)
@@ -164,7 +165,11 @@ def train(
                 run.task, run.optimizer, run.scheduler, run.gen, run.state, loop,
                 log_path=out / "train_log.jsonl", checkpoint=run.checkpoint, progress=progress,
             )  # fmt: skip
-        finally:  # Ctrl-C and SIGTERM too: keep what was learned, loadable and resumable
+        except (KeyboardInterrupt, SystemExit):  # Ctrl-C and SIGTERM: keep what was learned, loadable and resumable
             run.checkpoint()
-            result = run.finish()
-    return result
+            run.finish()
+            raise
+        # any other error propagates as it is: the state it left may be broken, and the last periodic
+        # checkpoint (not a half-done step) is what --resume should continue from
+    run.checkpoint()
+    return run.finish()
