@@ -189,7 +189,7 @@ def test_a_finetuned_folder_carries_the_base_models_full_recipe(
     rows = [("the river bank was wet", "river"), ("water by the river", "river"), ("a loan from the bank", "money")]
     data.write_text("text,label\n" + "".join(f"{t},{lab}\n" for t, lab in rows * 3), encoding="utf-8")
     cfg = FinetuneConfig(unfreeze="all", epochs=1, batch_size=4, val_share=0.25)
-    finetune("classify", data, out=tmp_path / "ft", backend=base, config=cfg)
+    finetune("classify", data, out=tmp_path / "ft", model=base, config=cfg)
     written = json.loads((tmp_path / "ft" / RECIPE_FILE).read_text())
     assert written["sentence"] == {"pooling": "mean_all", "normalize": True, "max_seq_length": None}
     assert (written["layers"], written["context_only"]) == (-1, False)

@@ -31,7 +31,7 @@ from contextvec.finetune.train import Forward, History, Trainer, progress_bar
 from contextvec.models.backend import ModelInfo, TorchBackend
 from contextvec.models.recipes import DEFAULT_SENTENCE_RECIPE, Recipe, recipe_file_content
 from contextvec.models.registry import DEFAULT_MODEL
-from contextvec.options import LayerSelection, check_choice, resolve_layer_selection
+from contextvec.options import LayerSelection, check_choice, renamed, resolve_layer_selection
 
 logger = logging.getLogger(__name__)
 
@@ -55,21 +55,26 @@ def finetune(  # long: the run's steps in order, each one call
     data: str | Path | Sequence[Example],
     *,
     out: str | Path,
-    model: str = DEFAULT_MODEL,
+    model: str | TorchBackend = DEFAULT_MODEL,
     config: FinetuneConfig | None = None,
     resume: bool = False,
     progress: bool = False,
     backend: TorchBackend | None = None,
 ) -> FinetuneResult:
-    """Fine-tune `model` on labelled `data` (a file, or examples) and save a folder that `predict` and
-    `Embedder(out)` load. `config.unfreeze`: none (frozen encoder, scalar mix of all layers), last-K or all."""
+    """Fine-tune `model` (a name, a folder, or a loaded TorchBackend) on labelled `data` (a file, or examples) and
+    save a folder that `predict` and `Embedder(out)` load. `config.unfreeze`: none (frozen encoder, scalar mix of
+    all layers), last-K or all. `backend=` is the deprecated spelling of `model=<TorchBackend>` (everywhere else
+    `backend` names a runtime, "torch" or "onnx")."""
+    if backend is not None:
+        renamed("finetune(backend=<TorchBackend>)", "finetune(model=<TorchBackend>)")
+        model = backend
     t0 = time.perf_counter()
     check_choice("task", task, TASKS)
     config = config or FinetuneConfig()
     out = Path(out)
     check_out(out, resume)
     examples = read_examples(task, data) if isinstance(data, str | Path) else list(data)
-    backend = backend or TorchBackend.load(model)
+    backend = model if isinstance(model, TorchBackend) else TorchBackend.load(model)
     info = backend.info
     k = parse_unfreeze(config.unfreeze, info.num_layers)
     frozen = k == 0
