@@ -16,7 +16,7 @@ from contextvec.engine import DocVectors, run_documents, run_options
 from contextvec.errors import OptionError
 from contextvec.models.backend import ModelInfo
 from contextvec.models.contract import DEFAULT_BACKEND, DEFAULT_PRECISION, Backend, BackendName, Precision
-from contextvec.models.recipes import TOP_LAYER, default_layers
+from contextvec.models.recipes import TOP_LAYER
 from contextvec.models.registry import DEFAULT_MODEL
 from contextvec.options import (
     SENTENCE_POOLINGS,
@@ -148,7 +148,7 @@ class Embedder:
         progress: bool = False,
     ) -> tuple[Iterator[DocVectors], str]:
         if layers is None:
-            layers = TOP_LAYER if sentence else default_layers(self.model_id)
+            layers = TOP_LAYER if sentence else self.info.recipe.layers
         selection = resolve_layer_selection(layers, layer_pooling, self.info.num_layers)
         stream = run_documents(
             self.backend,
@@ -272,9 +272,17 @@ class Embedder:
 
         Defaults follow the model's sentence recipe (`self.info.sentence_recipe`): for minilm and mpnet that is
         sentence-transformers' own (top layer, mean over all tokens, unit length), so the vectors equal
-        `SentenceTransformer(model).encode(normalize_embeddings=True)` on texts within its max_seq_length.
+        `SentenceTransformer(model).encode(normalize_embeddings=True)` on texts within its max_seq_length. A folder
+        whose sentence-transformers pipeline contextvec cannot compute exactly (a Dense module, max pooling, a
+        default prompt) raises OptionError unless `pooling=` is given.
         """
         sentence_recipe = self.info.sentence_recipe
+        if pooling is None and sentence_recipe.unsupported:
+            raise OptionError(
+                f"model {self.model_id!r}: {sentence_recipe.unsupported}, so contextvec cannot give its "
+                f"sentence-transformers vectors. Pass pooling= ({', '.join(SENTENCE_POOLINGS)}) for contextvec's "
+                "own sentence pooling, or use sentence-transformers for its vectors."
+            )
         mode = sentence_recipe.pooling if pooling is None else pooling
         check_choice("pooling", mode, SENTENCE_POOLINGS)
         if mode == "cls" and not self.info.has_cls:

@@ -5,11 +5,24 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, ParamSpec, TypeAlias, TypeVar, get_args
 
 from contextvec.errors import LayerError, OptionError
+
+REMOVED_IN = "0.4"  # deprecated spellings of renamed options work until this version (docs/cli.md's table)
+
+
+def renamed(old: str, new: str) -> None:
+    """Warn that a Python keyword was renamed (the old spelling still works until REMOVED_IN)."""
+    warnings.warn(
+        f"{old} is renamed {new}; {old} works until contextvec {REMOVED_IN} (docs/cli.md, 'One name per option')",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
 
 LayerPoolingMode: TypeAlias = Literal["mean", "sum", "concat"]
 SubwordPooling: TypeAlias = Literal["first", "last", "first_last", "mean", "max"]

@@ -87,7 +87,7 @@ def test_explore_command_flags_come_from_server_settings() -> None:
     from contextvec.serve.settings import ServerSettings
 
     out = CliRunner().invoke(cli, ["explore", "--help"], terminal_width=200).output
-    assert "--static-model" in out and "--index" in out and "--port" in out
+    assert "--ui-static-model" in out and "--index" in out and "--port" in out
     assert f"(default: {ServerSettings.model_fields['port'].default})" in out
     assert "default: glove-50d" in out
     serve_help = CliRunner().invoke(cli, ["serve", "--help"], terminal_width=200).output

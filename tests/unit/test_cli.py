@@ -38,7 +38,9 @@ def test_embed_words_to_parquet_matches_the_library(model_dir: str, tmp_path: Pa
     src = tmp_path / "in.txt"
     src.write_text("We sat on the bank.\n\nThe bank approved my loan.\n", encoding="utf-8")
     out = tmp_path / "out.parquet"
-    result = runner.invoke(app, ["embed", str(src), "--out", str(out), "--model", model_dir, "--dtype", "float16"])
+    result = runner.invoke(
+        app, ["embed", str(src), "--out", str(out), "--model", model_dir, "--vector-dtype", "float16"]
+    )
     assert result.exit_code == 0, result.output
     table = pq.read_table(out)
     assert table.column("line").to_pylist()[:6] == [1] * 6 and table.column("line").to_pylist()[-1] == 3

@@ -108,7 +108,9 @@ def test_models_never_cuts_install_commands(columns: str) -> None:
 
 
 def test_compare_says_when_the_recipe_applies_context_only(model_dir: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("contextvec.analysis.compare.default_context_only", lambda model_id: True)
+    from contextvec.models.recipes import Recipe
+
+    monkeypatch.setattr("contextvec.analysis.compare.recipe_of", lambda embedder: Recipe(-1, context_only=True))
     args = ["compare", "we sat on the bank", "the bank said no", "--word", "bank", "--model", model_dir]
     result = runner.invoke(app, [*args, "--layers", "-1"])
     assert result.exit_code == 0, result.output

@@ -248,18 +248,20 @@ def test_cli_finetune_and_predict(tmp_path: Path, model_dir: str) -> None:
 def test_a_folder_recipe_sets_the_default_layers(tmp_path: Path, model_dir: str) -> None:
     import shutil
 
-    from contextvec.models.recipes import RECIPE_FILE, default_context_only, default_layers
+    from contextvec.errors import ModelLoadError
+    from contextvec.models.recipes import RECIPE_FILE
 
     folder = tmp_path / "m"
     shutil.copytree(model_dir, folder)
     (folder / RECIPE_FILE).write_text(json.dumps({"layers": "1:3", "context_only": True}))
     emb = Embedder(str(folder), device="cpu")
-    assert default_layers(str(folder)) == "1:3" and default_context_only(str(folder)) is True
+    assert emb.info.recipe.layers == "1:3" and emb.info.recipe.context_only is True
     res = emb.embed_words(["the river bank"])
     np.testing.assert_array_equal(res.vectors, emb.embed_words(["the river bank"], layers="1:3").vectors)
     assert not np.allclose(res.vectors, emb.embed_words(["the river bank"], layers=-1).vectors)
     (folder / RECIPE_FILE).write_text("{not json")
-    assert default_layers(str(folder)) == -1  # an unreadable recipe is no recipe
+    with pytest.raises(ModelLoadError, match=RECIPE_FILE):  # a malformed recipe is an error naming the file
+        Embedder(str(folder), device="cpu")
 
 
 def test_cli_and_python_share_the_task_defaults(tmp_path: Path, model_dir: str) -> None:

@@ -117,6 +117,69 @@ def test_int8_hidden_states_are_close(onnx8: OnnxBackend, wordpiece_tokenizer: P
     assert onnx8.size_on_disk < onnx32_size(onnx8)
 
 
+@pytest.mark.parametrize("kind", ["bert", "llama"])
+def test_int8_keeps_every_down_projection_whatever_the_activation(
+    cache: Path, wordpiece_tokenizer: PreTrainedTokenizerFast, bpe_tokenizer: PreTrainedTokenizerFast, kind: str
+) -> None:
+    """GELU (BERT) and SiLU/SwiGLU (Llama): one float32 down-projection per block, the (F, D) weight of the config's
+    intermediate_size x hidden_size, and the metadata names exactly those nodes."""
+    import json
+
+    import onnx
+
+    tok = wordpiece_tokenizer if kind == "bert" else bpe_tokenizer
+    model = tiny_bert(tok) if kind == "bert" else tiny_llama(tok)
+    backend = OnnxBackend(TorchBackend(model, tok, f"tiny-{kind}"), "int8")
+    meta = json.loads((backend.folder / onnx_export.META_FILE).read_text())
+    kept = meta["down_projections_float32"]
+    cfg = model.config
+    assert len(kept) == cfg.num_hidden_layers
+    graph = onnx.load(str(backend.folder / onnx_export.MODEL_FILE)).graph
+    shapes = {i.name: tuple(i.dims) for i in graph.initializer}
+    nodes = {n.name: n for n in graph.node}
+    for name in kept:  # still a float MatMul on a float32 weight of the feed-forward's shape
+        assert nodes[name].op_type == "MatMul"
+        weight = next(i for i in graph.initializer if i.name == nodes[name].input[1])
+        assert weight.data_type == onnx.TensorProto.FLOAT
+        assert shapes[weight.name] == (cfg.intermediate_size, cfg.hidden_size)
+    assert "MatMulInteger" in {n.op_type for n in graph.node}  # the other weights really are int8
+
+
+def test_an_export_leaves_logging_as_found_and_says_nothing_above_info(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    wordpiece_tokenizer: PreTrainedTokenizerFast,
+) -> None:
+    import warnings
+
+    monkeypatch.setenv("CONTEXTVEC_CACHE", str(tmp_path))  # a fresh cache: a real first export
+    root = logging.getLogger()
+    names = ["onnxruntime", "torch.onnx", "fusion_skiplayernorm"]
+    before = (root.level, list(root.handlers), list(root.filters), [logging.getLogger(n).level for n in names])
+    records: list[logging.LogRecord] = []
+    seen = logging.Handler(logging.DEBUG)
+    seen.emit = records.append  # type: ignore[method-assign]
+    root.addHandler(seen)
+    level = root.level
+    root.setLevel(logging.DEBUG)  # the test's own setting: every record anyone logs reaches `seen`
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            OnnxBackend(TorchBackend(tiny_bert(wordpiece_tokenizer), wordpiece_tokenizer, "tiny-bert"), "int8")
+    finally:
+        root.removeHandler(seen)
+        root.setLevel(level)
+    after = (root.level, list(root.handlers), list(root.filters), [logging.getLogger(n).level for n in names])
+    assert after == before
+    loud = [f"{r.name}: {r.getMessage()}" for r in records if r.levelno >= logging.WARNING]
+    assert loud == [] and [str(w.message) for w in caught] == []
+    out, err = capfd.readouterr()
+    assert out.strip() == "" and err.strip() == ""
+    done = [r for r in records if r.name == onnx_export.__name__ and "exported" in r.getMessage()]
+    assert len(done) == 2 and all(r.levelno == logging.INFO for r in done)  # float32, then int8
+
+
 def onnx32_size(onnx8: OnnxBackend) -> int:
     return (Path(str(onnx8.folder).replace("-int8", "-float32")) / onnx_export.MODEL_FILE).stat().st_size
 

@@ -112,7 +112,7 @@ def test_embed_file_checks_before_embedding_and_writes_jsonl(bert_embedder: Embe
         embed_file(bert_embedder, src, src)
     assert src.read_text().startswith("We sat")
     out = tmp_path / "out" / "vec.jsonl"
-    n = embed_file(bert_embedder, src, out, level="word", dtype="float16")
+    n = embed_file(bert_embedder, src, out, level="word", vector_dtype="float16")
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == n == 11
     assert rows[0]["line"] == 1 and rows[0]["text"] == "We" and len(rows[0]["vector"]) == 32

@@ -190,3 +190,14 @@ def test_cli_trains_a_folder_that_compare_loads(corpus: Path, tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["train", "elmo", str(corpus), "--out", str(tmp_path / "x")])
     assert result.exit_code == 2 and "--max-minutes" in result.output
+
+
+@pytest.mark.parametrize("kind", ["elmo", "mlm", "causal"])
+def test_trained_folders_carry_their_full_recipe(trained: dict[str, Path], kind: str) -> None:
+    from contextvec.models.recipes import RECIPE_FILE
+
+    written = json.loads((trained[kind] / RECIPE_FILE).read_text())
+    assert written["layers"] == -1 and written["context_only"] is False
+    assert written["sentence"] == {"pooling": "mean", "normalize": False, "max_seq_length": None}
+    info = Embedder(str(trained[kind]), device="cpu").info
+    assert RECIPE_FILE in info.recipe.source and RECIPE_FILE in info.sentence_recipe.source

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from contextvec.errors import InvalidInputError
-from contextvec.models.recipes import default_context_only
+from contextvec.models.recipes import recipe_of
 from contextvec.options import LayerPoolingArg, LayersArg, SubwordPooling
 from contextvec.protocol import EmbedderProtocol
 from contextvec.results import SpanEmbeddings, cosine_matrix
@@ -43,7 +43,7 @@ def compare_word(
         raise InvalidInputError(f"compare needs at least two texts, got {len(texts)}.")
     spans = [(t, *find_word(t, word, occurrence, index=i)) for i, t in enumerate(texts)]
     if context_only is None:
-        context_only = embedder.contextual and default_context_only(embedder.model_id)
+        context_only = embedder.contextual and recipe_of(embedder).context_only
     result = embedder.embed_spans(
         spans, layers=layers, layer_pooling=layer_pooling, subword_pooling=subword_pooling, context_only=context_only
     )

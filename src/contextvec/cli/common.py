@@ -144,3 +144,10 @@ def reported() -> Iterator[None]:
         yield
     except ContextvecError as exc:
         raise fail(exc) from None
+
+
+def renamed_flag(old: str, new: str) -> None:
+    """A deprecated flag spelling was used: say its new name on stderr (the old one works until REMOVED_IN)."""
+    from contextvec.options import REMOVED_IN
+
+    err.print(f"warning: {old} is renamed {new}; {old} works until contextvec {REMOVED_IN}.", highlight=False)

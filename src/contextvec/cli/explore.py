@@ -25,11 +25,12 @@ def explore(
     port: Annotated[int | None, typer.Option(help=_help("port"))] = None,
     host: Annotated[str | None, typer.Option(help=_help("host"))] = None,
     api_key: Annotated[str | None, typer.Option(help=_help("api_key"))] = None,
-    static_model: Annotated[str | None, typer.Option(help=_help("ui_static_model"))] = None,
+    ui_static_model: Annotated[str | None, typer.Option(help=_help("ui_static_model"))] = None,
+    static_model: Annotated[str | None, typer.Option(hidden=True, help="deprecated: --ui-static-model")] = None,
 ) -> None:
     """Explore contextual vectors in the browser: compare a word across sentences layer by layer, map its senses,
     contextuality curves, attention by word, and search an index by example (open the printed address)."""
-    from contextvec.cli.common import fail
+    from contextvec.cli.common import fail, renamed_flag
     from contextvec.cli.serve import serve
     from contextvec.errors import ContextvecError
     from contextvec.serve import require_server_extra
@@ -38,5 +39,8 @@ def explore(
         require_server_extra()
     except ContextvecError as exc:
         raise fail(exc) from None
+    if static_model is not None:
+        renamed_flag("explore --static-model", "--ui-static-model")
+        ui_static_model = static_model
     flags: dict[str, Any] = {"models": model, "index": index, "port": port, "host": host, "api_key": api_key}
-    serve(**flags, ui_static_model=static_model, ui=True)
+    serve(**flags, ui_static_model=ui_static_model, ui=True)

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from contextvec.cli.common import DEFAULT_MODEL, ModelOpt, err, out, reported, require
+from contextvec.cli.common import DEFAULT_MODEL, ModelOpt, err, out, renamed_flag, reported, require
 from contextvec.errors import OptionError
 from contextvec.pipeline.defaults import BATCH_DOCS, BATCH_WORDS, CONCURRENCY, SHARD_ROWS
 
@@ -34,11 +34,19 @@ def build(
         int, typer.Option(help=f"documents per model call (local: also at most {BATCH_WORDS} words)")
     ] = BATCH_DOCS,
     concurrency: Annotated[int, typer.Option(help="Ray actors (each loads the model once)")] = CONCURRENCY,
-    gpus_per_worker: Annotated[float, typer.Option(help="GPUs per Ray actor")] = 0.0,
+    gpus_per_actor: Annotated[float, typer.Option(help="GPUs each Ray actor reserves")] = 0.0,
+    cpus_per_actor: Annotated[
+        float | None,
+        typer.Option(help="CPUs each Ray actor reserves; it runs max(1, int(this)) torch threads (default: fit)"),
+    ] = None,
+    gpus_per_worker: Annotated[float | None, typer.Option(hidden=True, help="deprecated: --gpus-per-actor")] = None,
     overwrite: Annotated[bool, typer.Option(help="rebuild a folder that holds another index")] = False,
 ) -> None:
     """Embed every word (and/or sentence) of CORPUS into a resumable index folder."""
     require("index", "contextvec index build")
+    if gpus_per_worker is not None:
+        renamed_flag("--gpus-per-worker", "--gpus-per-actor")
+        gpus_per_actor = gpus_per_worker
     if engine == "ray":
         require("ray", "--engine ray")
     from contextvec.index import build_index
@@ -56,7 +64,8 @@ def build(
             shard_rows=shard_rows,
             batch_docs=batch_docs,
             concurrency=concurrency,
-            num_gpus=gpus_per_worker,
+            gpus_per_actor=gpus_per_actor,
+            cpus_per_actor=cpus_per_actor,
             overwrite=overwrite,
             progress=True,
         )
@@ -109,7 +118,8 @@ def search(
     any_word: Annotated[bool, typer.Option(help="search all words, not only the same word form")] = False,
     inflect: Annotated[bool, typer.Option(help="also match -s/-ed/-ing forms of --word")] = False,
     level: Annotated[str, typer.Option(help="word (search by example) | sentence (free text)")] = "word",
-    doc: Annotated[list[str] | None, typer.Option(help="only these document ids (repeatable)")] = None,
+    doc_ids: Annotated[list[str] | None, typer.Option(help="only these document ids (repeatable)")] = None,
+    doc: Annotated[list[str] | None, typer.Option(hidden=True, help="deprecated: --doc-ids")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per hit")] = False,
 ) -> None:
     """Search an index: uses of a word like the one in --like, or sentences like QUERY (--level sentence)."""
@@ -117,17 +127,20 @@ def search(
     from contextvec.index import Index
     from contextvec.text import find_word
 
+    if doc is not None:
+        renamed_flag("--doc", "--doc-ids")
+        doc_ids = [*(doc_ids or []), *doc]
     with reported():
         idx = Index.open(folder)
         if level == "sentence":
             if not query:
                 raise OptionError('--level sentence needs a QUERY text, e.g. contextvec search DIR "rivers".')
-            hits = idx.search_sentences(query, k=k, doc_ids=doc)
+            hits = idx.search_sentences(query, k=k, doc_ids=doc_ids)
         elif level == "word":
             if like is None or word is None:
                 raise OptionError('search by example needs --like "a sentence" and --word WORD in it.')
             start, end = find_word(like, word, occurrence)
-            hits = idx.search_like(like, start, end, k=k, any_word=any_word, inflect=inflect, doc_ids=doc)
+            hits = idx.search_like(like, start, end, k=k, any_word=any_word, inflect=inflect, doc_ids=doc_ids)
         else:
             raise OptionError(f"--level {level!r} is not valid; choose word or sentence.")
         if as_json:

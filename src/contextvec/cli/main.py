@@ -26,6 +26,7 @@ from contextvec.cli.common import (
     layer_pooling_arg,
     out,
     progress_bar,
+    renamed_flag,
 )
 from contextvec.errors import ContextvecError
 from contextvec.options import Level, SentencePooling, SubwordPooling
@@ -186,12 +187,13 @@ def embed(
     sentence_pooling: Annotated[
         str | None, typer.Option(help="cls | mean | mean_all | max | last (default: the model's sentence recipe)")
     ] = None,
-    dtype: Annotated[str, typer.Option(help="vector type in the file: float32 | float16")] = "float32",
+    vector_dtype: Annotated[str, typer.Option(help="vector type in the file: float32 | float16")] = "float32",
     fmt: Annotated[str, typer.Option("--format", help="auto | txt | jsonl")] = "auto",
     max_length: Annotated[int | None, typer.Option(help="window size in tokens (default: model limit, <= 512)")] = None,
     stride: Annotated[int | None, typer.Option(help="tokens shared by neighbouring windows (default: half)")] = None,
     backend: BackendOpt = DEFAULT_BACKEND,
     model_dtype: PrecisionOpt = DEFAULT_PRECISION,
+    old_dtype: Annotated[str | None, typer.Option("--dtype", hidden=True, help="deprecated: --vector-dtype")] = None,
 ) -> None:
     """Embed every line of SOURCE and write one row per token/word/span/sentence (Parquet or JSON Lines).
 
@@ -205,9 +207,12 @@ def embed(
     from contextvec.options import LEVELS, OUTPUT_DTYPES, OutputDType, check_choice
     from contextvec.pipeline.embed_file import embed_file
 
+    if old_dtype is not None:  # until 0.4 `embed --dtype` keeps its old meaning, the vectors' type in the file
+        renamed_flag("embed --dtype (the output vector type)", "--vector-dtype")
+        vector_dtype = old_dtype
     try:
         check_choice("level", level, LEVELS)
-        check_choice("dtype", dtype, OUTPUT_DTYPES)
+        check_choice("vector_dtype", vector_dtype, OUTPUT_DTYPES)
         check_choice("format", fmt, ("auto", "txt", "jsonl"))
         check_destination(output, [source])  # before any work: a bad --out is reported now, not after the run
         total = sum(1 for _ in read_records(source, cast(InputFormat, fmt)))
@@ -225,7 +230,7 @@ def embed(
                 layer_pooling=layer_pooling_arg(layer_pooling),
                 subword_pooling=cast(SubwordPooling, subword_pooling),
                 sentence_pooling=cast(SentencePooling | None, sentence_pooling),
-                dtype=cast(OutputDType, dtype),
+                vector_dtype=cast(OutputDType, vector_dtype),
                 on_progress=lambda n: bar.advance(task, n),
             )
     except ContextvecError as exc:

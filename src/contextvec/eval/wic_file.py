@@ -16,7 +16,7 @@ import numpy as np
 from contextvec.eval.features import span_features
 from contextvec.eval.wic import F32, WicPair, accuracy, fit_threshold, pair_cosines, unique_spans
 from contextvec.eval.wic_eval import covered_pairs, cross_validated
-from contextvec.models.recipes import default_context_only, default_layers
+from contextvec.models.recipes import recipe_of
 from contextvec.options import LayersArg, parse_layers
 from contextvec.protocol import EmbedderProtocol
 
@@ -66,10 +66,8 @@ def score_wic_pairs(
         }
 
     as_asked = bool(context_only) and embedder.contextual
-    recipe_context = (
-        as_asked if context_only is not None else embedder.contextual and default_context_only(embedder.model_id)
-    )
-    default_spec = default_layers(embedder.model_id)
+    recipe_context = as_asked if context_only is not None else embedder.contextual and recipe_of(embedder).context_only
+    default_spec = recipe_of(embedder).layers
     if not embedder.contextual:
         scores = [row("static", 0, False)]
     elif layers is not None:

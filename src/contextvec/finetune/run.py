@@ -29,10 +29,10 @@ from contextvec.finetune.features import Unit, units, vectors
 from contextvec.finetune.folder import CHECKPOINT, check_out, save_folder
 from contextvec.finetune.heads import CosineHead, Head, make_head
 from contextvec.finetune.train import Forward, History, Trainer, progress_bar
-from contextvec.models.backend import TorchBackend
-from contextvec.models.recipes import default_context_only, default_layers
+from contextvec.models.backend import ModelInfo, TorchBackend
+from contextvec.models.recipes import DEFAULT_SENTENCE_RECIPE, Recipe, recipe_file_content
 from contextvec.models.registry import DEFAULT_MODEL
-from contextvec.options import LayerSelection, check_choice, resolve_layer_selection
+from contextvec.options import LayerSelection, check_choice, renamed, resolve_layer_selection
 
 logger = logging.getLogger(__name__)
 
@@ -57,16 +57,21 @@ def finetune(  # long: the run's steps in order, each one call
     data: str | Path | Sequence[Example],
     *,
     out: str | Path,
-    model: str = DEFAULT_MODEL,
+    model: str | TorchBackend = DEFAULT_MODEL,
     config: FinetuneConfig | None = None,
     resume: bool = False,
     overwrite: bool = False,
     progress: bool = False,
     backend: TorchBackend | None = None,
 ) -> FinetuneResult:
-    """Fine-tune `model` on labelled `data` (a file, or examples) and save a folder that `predict` and
-    `Embedder(out)` load. `config.unfreeze`: none (frozen encoder, scalar mix of all layers), last-K or all.
-    An `out` that already holds a fine-tuned model is refused unless `resume` (continue it) or `overwrite`."""
+    """Fine-tune `model` (a name, a folder, or a loaded TorchBackend) on labelled `data` (a file, or examples) and
+    save a folder that `predict` and `Embedder(out)` load. `config.unfreeze`: none (frozen encoder, scalar mix of
+    all layers), last-K or all. An `out` that already holds a fine-tuned model is refused unless `resume`
+    (continue it) or `overwrite`. `backend=` is the deprecated spelling of `model=<TorchBackend>` (everywhere
+    else `backend` names a runtime, "torch" or "onnx")."""
+    if backend is not None:
+        renamed("finetune(backend=<TorchBackend>)", "finetune(model=<TorchBackend>)")
+        model = backend
     t0 = time.perf_counter()
     check_choice("task", task, TASKS)
     config = config or FinetuneConfig()
@@ -74,7 +79,7 @@ def finetune(  # long: the run's steps in order, each one call
     out = Path(out)
     check_out(out, resume, overwrite)
     examples = read_examples(task, data) if isinstance(data, str | Path) else list(data)
-    backend = backend or TorchBackend.load(model)
+    backend = model if isinstance(model, TorchBackend) else TorchBackend.load(model)
     info = backend.info
     k = parse_unfreeze(config.unfreeze, info.num_layers)
     frozen = k == 0
@@ -85,8 +90,8 @@ def finetune(  # long: the run's steps in order, each one call
     index = {name: i for i, name in enumerate(labels)}
     gold = [targets(e, index) for e in examples]
     # wic reads the recipe's word vectors (its layers, context-only or not); classify and tag the top layer
-    layers = resolve_layer_selection(default_layers(info.model_id) if task == "wic" else -1, "mean", info.num_layers)
-    context_only = task == "wic" and default_context_only(info.model_id)
+    layers = resolve_layer_selection(info.recipe.layers if task == "wic" else -1, "mean", info.num_layers)
+    context_only = task == "wic" and info.recipe.context_only
     check_reach(k, info.num_layers, layers.indices, config.unfreeze)
     per_example = [units(e, context_only) for e in examples]  # every text checked before any training
     stride = run_options(backend, None, 4096, 32).stride
@@ -136,7 +141,7 @@ def finetune(  # long: the run's steps in order, each one call
         "layers": list(layers.indices),
         "context_only": context_only,
     }
-    save_folder(out, backend, head, meta, _recipe(info.model_id, frozen, task, layers, context_only))
+    save_folder(out, backend, head, meta, _recipe(info, frozen, task, layers, context_only))
     return result
 
 
@@ -185,13 +190,19 @@ def _live_forward(
     return forward
 
 
-def _recipe(model_id: str, frozen: bool, task: str, layers: LayerSelection, context_only: bool) -> dict[str, Any]:
+def _recipe(info: ModelInfo, frozen: bool, task: str, layers: LayerSelection, context_only: bool) -> dict[str, Any]:
+    """The folder's full recipe: word defaults as below, and the base model's sentence pooling, written out (the
+    saved folder has no sentence-transformers modules to read it from)."""
+    base = info.recipe
     if frozen:  # the encoder is unchanged: keep its recipe
-        return {"layers": default_layers(model_id), "context_only": default_context_only(model_id)}
-    if task == "wic":  # the head read the base recipe's vectors: they stay the default, now sharpened
-        why = f"fine-tuned on word-in-context pairs through {model_id}'s recipe (cosine head)"
-        return {"layers": list(layers.indices), "context_only": context_only, "evidence": why}
-    return {"layers": -1, "context_only": False, "evidence": "fine-tuned: the head reads the top layer"}
+        word = Recipe(base.layers, base.context_only, f"{info.model_id}'s recipe, encoder frozen. {base.evidence}")
+    elif task == "wic":  # the head read the base recipe's vectors: they stay the default, now sharpened
+        why = f"fine-tuned on word-in-context pairs through {info.model_id}'s recipe (cosine head)"
+        word = Recipe(list(layers.indices), context_only, why)
+    else:
+        word = Recipe(-1, False, "fine-tuned: the head reads the top layer")
+    sentence = info.sentence_recipe if not info.sentence_recipe.unsupported else DEFAULT_SENTENCE_RECIPE
+    return recipe_file_content(word, sentence)
 
 
 def _meta(result: FinetuneResult, base: str, frozen: bool, num_layers: int, cfg: FinetuneConfig) -> dict[str, Any]:

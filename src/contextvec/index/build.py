@@ -20,6 +20,7 @@ from contextvec.errors import IndexStateError, InputFileError, OptionError
 from contextvec.index.manifest import MANIFEST, Manifest, verify
 from contextvec.index.shards import SHARD_DIR, ShardWriter
 from contextvec.index.table import LANCE_DIR
+from contextvec.options import renamed
 from contextvec.pipeline.corpus import Corpus, open_corpus
 from contextvec.pipeline.defaults import BATCH_DOCS, CONCURRENCY, SHARD_ROWS
 from contextvec.pipeline.embed_batch import Batch, EmbedBatch, IndexLevel, JobSpec
@@ -44,18 +45,23 @@ def build_index(
     shard_rows: int = SHARD_ROWS,
     batch_docs: int = BATCH_DOCS,
     concurrency: int = CONCURRENCY,
-    num_gpus: float = 0.0,
+    gpus_per_actor: float = 0.0,
     cpus_per_actor: float | None = None,
     overwrite: bool = False,
     progress: bool = False,
     embedder: EmbedderProtocol | None = None,
+    num_gpus: float | None = None,
 ) -> Manifest:
     """Index every word (and/or sentence) of `corpus` into `out`; resumes a crashed build of the same job.
 
     corpus: a .txt (one document per line), .jsonl ("text", optional "id"), .parquet ("text", optional "id")
     file, a folder of them, or "brown". `embedder` (local engine only) reuses an already loaded model, which
-    must be `model`. Returns the final manifest.
+    must be `model`. `gpus_per_actor`, `cpus_per_actor`: what each Ray actor reserves (`num_gpus=` is the
+    deprecated spelling of the first). Returns the final manifest.
     """
+    if num_gpus is not None:
+        renamed("build_index(num_gpus=...)", "build_index(gpus_per_actor=...)")
+        gpus_per_actor = num_gpus
     if level not in ("word", "sentence", "both") or engine not in ("local", "ray"):
         raise OptionError(f"level={level!r}, engine={engine!r}: use word|sentence|both and local|ray.")
     if shard_rows < 1 or batch_docs < 1 or concurrency < 1:
@@ -74,7 +80,7 @@ def build_index(
 
     with capped_arenas():  # torch's, the writer's and LanceDB's threads share few heaps (pipeline/memory.py)
         if manifest.shards_planned is None or len(done) < manifest.shards_planned:
-            ray_args = {"concurrency": concurrency, "num_gpus": num_gpus, "cpus_per_actor": cpus_per_actor}
+            ray_args = {"concurrency": concurrency, "gpus_per_actor": gpus_per_actor, "cpus_per_actor": cpus_per_actor}
             _embed(folder, manifest, spec, source, shard_rows, batch_docs, engine, ray_args, progress, embedder)
             release_free_memory()  # the build's model is gone: hand its pages back before the table build
         if source.fingerprint() != fingerprint:

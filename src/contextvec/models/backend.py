@@ -12,14 +12,21 @@ import copy
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from contextvec.errors import ModelLoadError, ModelNotFoundError, OptionError
-from contextvec.models.recipes import DEFAULT_SENTENCE_RECIPE, SentenceRecipe, read_sentence_recipe
+from contextvec.models.recipes import (
+    DEFAULT_SENTENCE_RECIPE,
+    TOP_RECIPE,
+    Recipe,
+    SentenceRecipe,
+    recipe_for,
+    weights_key,
+)
 from contextvec.models.registry import resolve_model
 from contextvec.options import check_choice
 
@@ -53,6 +60,7 @@ class ModelInfo:
     has_cls: bool  # whether windows start with a special token usable for cls pooling
     parameters: int
     sentence_recipe: SentenceRecipe = DEFAULT_SENTENCE_RECIPE  # the model's own sentence pooling, if declared
+    recipe: Recipe = TOP_RECIPE  # default layers and context-only of token, word and span vectors
 
 
 def _special_template(tok: Tokenizer) -> tuple[list[int], list[int]]:
@@ -123,6 +131,15 @@ def _has_lm_head(folder: str) -> bool:
     return any(str(a).endswith(("ForMaskedLM", "ForCausalLM")) for a in archs)
 
 
+def _checked_sentence(recipe: SentenceRecipe, suffix_ids: list[int]) -> SentenceRecipe:
+    """sentence-transformers' last-token pooling reads the last token the model saw; contextvec's "last" is the
+    last content token. They agree only when the tokenizer adds nothing after the content (most decoders)."""
+    if recipe.pooling == "last" and suffix_ids and not recipe.unsupported and "sentence-transformers" in recipe.source:
+        why = "its sentence-transformers pooling reads the last token, which is a special token for this tokenizer"
+        return replace(recipe, pooling="mean", normalize=False, unsupported=why)
+    return recipe
+
+
 class TorchBackend:
     """A transformers model (encoder or decoder) run with torch, returning all hidden states."""
 
@@ -139,6 +156,7 @@ class TorchBackend:
         max_length: int | None = None,
         fast_path: bool = True,
         sentence_recipe: SentenceRecipe | None = None,
+        recipe: Recipe | None = None,
     ) -> None:
         import torch
         from tokenizers import Tokenizer
@@ -147,6 +165,9 @@ class TorchBackend:
 
         _check_model(model, hf_tokenizer, model_id)
         config = model.config
+        if recipe is None or sentence_recipe is None:  # a model made in code: known weights keep their recipe
+            found = recipe_for(None, None, weights_key(model), int(config.num_hidden_layers))
+            recipe, sentence_recipe = recipe or found[0], sentence_recipe or found[1]
         check_choice("dtype", dtype, ("float32", "bfloat16", "float16"))
         self.precision: str = dtype
         self.device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
@@ -179,7 +200,8 @@ class TorchBackend:
             causal=causal,
             has_cls=len(self.prefix_ids) > 0,
             parameters=sum(p.numel() for p in model.parameters()),
-            sentence_recipe=sentence_recipe or DEFAULT_SENTENCE_RECIPE,
+            sentence_recipe=_checked_sentence(sentence_recipe, self.suffix_ids),
+            recipe=recipe,
         )
 
     @classmethod
@@ -204,7 +226,7 @@ class TorchBackend:
             hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
         try:
             hf_tokenizer = AutoTokenizer.from_pretrained(resolved.path)
-            hf_model = AutoModel.from_pretrained(resolved.path)
+            hf_model, loading = AutoModel.from_pretrained(resolved.path, output_loading_info=True)
         except OSError as exc:  # transformers reports missing files, offline hubs and unknown ids as OSError
             if resolved.source == "hub":
                 raise ModelNotFoundError(
@@ -222,6 +244,12 @@ class TorchBackend:
             hf_logging.set_verbosity(verbosity)  # type: ignore[no-untyped-call]
             if bar_was_on:
                 hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
+        recipe, sentence_recipe = recipe_for(
+            resolved.path if resolved.source != "hub" else None,
+            resolved.model_id if resolved.source == "package" else None,
+            weights_key(hf_model, skip=set(loading.get("missing_keys") or ())),  # not the random fill-ins
+            int(hf_model.config.num_hidden_layers),
+        )
         return cls(
             hf_model,
             hf_tokenizer,
@@ -230,7 +258,8 @@ class TorchBackend:
             dtype=dtype,
             max_length=max_length,
             fast_path=fast_path,
-            sentence_recipe=read_sentence_recipe(resolved.path) if resolved.source != "hub" else None,
+            sentence_recipe=sentence_recipe,
+            recipe=recipe,
         )
 
     def tokenize(self, texts: Sequence[str]) -> list[Encoded]:

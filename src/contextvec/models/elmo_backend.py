@@ -17,6 +17,7 @@ import torch
 from contextvec.errors import ModelLoadError, OptionError
 from contextvec.models.backend import DType, Encoded, ModelInfo
 from contextvec.models.elmo import BOS, EOS, PAD, SPECIALS, UNK, ElmoBiLM, ElmoConfig
+from contextvec.models.recipes import DEFAULT_SENTENCE_RECIPE, TOP_RECIPE, Recipe, SentenceRecipe, read_recipe_file
 from contextvec.options import check_choice
 from contextvec.text import split_words
 
@@ -52,6 +53,8 @@ class ElmoBackend:
         device: str = "auto",
         dtype: DType = "float32",
         max_length: int | None = None,
+        recipe: Recipe = TOP_RECIPE,
+        sentence_recipe: SentenceRecipe | None = None,
     ) -> None:
         check_choice("dtype", dtype, ("float32", "bfloat16", "float16"))
         cfg = model.config
@@ -80,6 +83,8 @@ class ElmoBackend:
             causal=False,
             has_cls=False,  # <s> is a boundary marker, not a sentence summary
             parameters=sum(p.numel() for p in model.parameters()),
+            sentence_recipe=sentence_recipe or DEFAULT_SENTENCE_RECIPE,
+            recipe=recipe,
         )
 
     @classmethod
@@ -112,7 +117,17 @@ class ElmoBackend:
                 f"could not load ELMo model {model_id!r} from {folder} ({type(exc).__name__}: {exc}); its files are "
                 "damaged or do not match. Train or copy the folder again."
             ) from None
-        return cls(model, vocab, model_id, device=device, dtype=dtype, max_length=max_length)
+        word, sentence = read_recipe_file(path, cfg.layers) or (TOP_RECIPE, None)
+        return cls(
+            model,
+            vocab,
+            model_id,
+            device=device,
+            dtype=dtype,
+            max_length=max_length,
+            recipe=word,
+            sentence_recipe=sentence,
+        )
 
     def tokenize(self, texts: Sequence[str]) -> list[Encoded]:
         """Each text's words (the house rule) as vocabulary ids, with their character offsets."""

@@ -6,17 +6,27 @@ Rotary decoders stay at opset 18 (see `opset_for`).
 
 The int8 recipe was chosen by measurement (docs/backends.md): ONNX Runtime dynamic quantization, QInt8
 weights per output channel (U8S8: the fast path on AVX-512 VNNI and AVX-VNNI CPUs), only MatMuls with a weight
-(never attention's activation x activation products), and the feed-forward down-projections (the MatMul after
-GELU, whose inputs have the widest range) kept in float32. Per-tensor weights, or every MatMul, fall below the
-parity bar (cosine 0.99 to torch float32).
+(never attention's activation x activation products), and the feed-forward down-projections (whose inputs, after
+the activation, have the widest range) kept in float32. The down-projections are found by their weights' shape,
+whatever the activation (GELU, SiLU/SwiGLU): see `down_projections`. Per-tensor weights, or every MatMul, fall
+below the parity bar (cosine 0.99 to torch float32).
+
+The exporter, optimiser and quantizer are noisy (warnings about torchvision, axis names, "failed in shape
+inference", a pre-processing hint on the root logger): `quiet_third_party` keeps that from the user within the
+export, through their own named loggers, a scoped warnings filter and a scoped filter on the root logger, all
+restored afterwards; what they printed is logged at DEBUG here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import logging
 import time
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +54,14 @@ INT8_RECIPE = {
     "per_channel": True,
     "reduce_range": False,
     "op_types": ["MatMul"],
-    "kept_float32": ["MatMul without a weight initializer", "feed-forward down-projection (MatMul after GELU)"],
+    "kept_float32": [
+        "MatMul without a weight initializer",
+        "feed-forward down-projection (weight F x D back to the model width, found by shape)",
+    ],
 }
+# third-party loggers that report routine events of an export at WARNING (onnxruntime.transformers' own modules
+# log under their bare module names, e.g. "fusion_skiplayernorm": `quiet_third_party` adds those)
+NOISY_LOGGERS = ("onnxruntime", "onnx", "onnxscript", "onnx_ir", "torch.onnx", "torch.export", "torch._export")
 
 
 def weights_fingerprint(model: Any) -> str:
@@ -67,13 +83,17 @@ def onnx_entry(model: Any, model_id: str, precision: str) -> Path:
 
     def build(tmp: Path) -> None:
         started = time.perf_counter()
-        logger.warning("exporting %s to ONNX (%s) once into %s; this takes a minute", model_id, precision, final)
+        logger.info("exporting %s to ONNX (%s) once into %s; this takes a minute", model_id, precision, final)
+        kept: list[str] = []
         try:
             if precision == "int8":  # quantize the float32 entry (exported first if missing)
-                quantize_int8(onnx_entry(model, model_id, "float32") / MODEL_FILE, tmp / MODEL_FILE)
+                source = onnx_entry(model, model_id, "float32") / MODEL_FILE
+                with quiet_third_party():
+                    kept = quantize_int8(source, tmp / MODEL_FILE)
             else:
-                export_all_states(model, tmp / "raw.onnx")
-                optimise(tmp / "raw.onnx", tmp / MODEL_FILE, model.config)
+                with quiet_third_party():
+                    export_all_states(model, tmp / "raw.onnx")
+                    optimise(tmp / "raw.onnx", tmp / MODEL_FILE, model.config)
                 (tmp / "raw.onnx").unlink()
         except ModelLoadError:
             raise
@@ -85,8 +105,9 @@ def onnx_entry(model: Any, model_id: str, precision: str) -> Path:
         meta: dict[str, Any] = {"model_id": model_id, "precision": precision, "contextvec": __version__}
         if precision == "int8":
             meta["int8_recipe"] = INT8_RECIPE
+            meta["down_projections_float32"] = kept
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2))
-        logger.warning("exported %s to ONNX (%s) in %.0f s", model_id, precision, time.perf_counter() - started)
+        logger.info("exported %s to ONNX (%s) in %.0f s", model_id, precision, time.perf_counter() - started)
 
     return build_once(final, build, lambda p: (p / MODEL_FILE).is_file() and (p / META_FILE).is_file())
 
@@ -141,39 +162,84 @@ def optimise(src: Path, dst: Path, config: Any) -> None:
     model_type = "bert" if config.model_type in ENCODERS else "gpt2"
     heads = int(getattr(config, "num_attention_heads", 0))
     hidden = int(config.hidden_size)
-    quiet = logging.getLogger("onnxruntime")
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)
-    try:
-        opt = optimize_model(str(src), model_type=model_type, num_heads=heads, hidden_size=hidden)
-    finally:
-        quiet.setLevel(level)
+    opt = optimize_model(str(src), model_type=model_type, num_heads=heads, hidden_size=hidden)
     opt.save_model_to_file(str(dst))
 
 
-def quantize_int8(src: Path, dst: Path) -> None:
-    """Dynamic int8 quantization by the recipe in INT8_RECIPE (see the module doc)."""
+def down_projections(graph: Any) -> list[str]:
+    """The feed-forward down-projections of an exported graph, found by structure, not by op names: MatMuls whose
+    weight maps a width F back to the model width D, shape (F, D) with F != D, where the graph also has MatMuls
+    mapping D to F (the up- or gate-projections). GELU (BERT, MPNet) and SwiGLU (Llama) blocks both match;
+    attention's projections (D, D) or (D, D_kv) do not."""
+    width = int(graph.output[0].type.tensor_type.shape.dim[-1].dim_value)  # hidden_0: (B, T, D)
+    shapes = {i.name: tuple(i.dims) for i in graph.initializer}
+    weights = [(n.name, shapes.get(n.input[1], ())) for n in graph.node if n.op_type == "MatMul"]
+    widths = {s[1] for _, s in weights if len(s) == 2 and s[0] == width and s[1] != width}
+    return [name for name, s in weights if len(s) == 2 and s[1] == width and s[0] in widths]
+
+
+def quantize_int8(src: Path, dst: Path) -> list[str]:
+    """Dynamic int8 quantization by the recipe in INT8_RECIPE (see the module doc); returns the names of the
+    down-projections kept in float32 (one per block, or a ModelLoadError)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     graph = onnx.load(str(src)).graph
     weights = {i.name for i in graph.initializer}
-    gelu_out = {o for n in graph.node if "gelu" in n.op_type.lower() for o in n.output}
-    keep = [
-        n.name for n in graph.node if n.op_type == "MatMul" and (n.input[1] not in weights or n.input[0] in gelu_out)
-    ]
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # quantize_dynamic logs a pre-processing hint on the root logger
-    try:
-        quantize_dynamic(
-            str(src),
-            str(dst),
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            reduce_range=False,
-            op_types_to_quantize=["MatMul"],
-            nodes_to_exclude=keep,
+    down = down_projections(graph)
+    blocks = len(graph.output) - 1  # hidden_0..hidden_L
+    if len(down) != blocks:
+        raise ModelLoadError(
+            f"the int8 recipe keeps each block's feed-forward down-projection in float32, but {src} has "
+            f"{len(down)} of them for {blocks} blocks; use dtype='float32' (or backend='torch') for this model."
         )
-    finally:
-        root.setLevel(level)
+    keep = [n.name for n in graph.node if n.op_type == "MatMul" and n.input[1] not in weights] + down
+    quantize_dynamic(
+        str(src),
+        str(dst),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        reduce_range=False,
+        op_types_to_quantize=["MatMul"],
+        nodes_to_exclude=keep,
+    )
+    return down
+
+
+class _FromPackages(logging.Filter):
+    """Drops records below ERROR that third-party packages log straight to the root logger."""
+
+    def __init__(self, folders: tuple[str, ...]) -> None:
+        super().__init__()
+        self.folders = folders
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR or not record.pathname.startswith(self.folders)
+
+
+@contextlib.contextmanager
+def quiet_third_party() -> Iterator[None]:
+    """Within the block, the exporter's, optimiser's and quantizer's warnings, log records below ERROR and
+    prints do not reach the user; the named loggers' levels, the warnings filters and the root logger's
+    filters are restored afterwards, and what was printed is logged here at DEBUG. Errors still surface."""
+    import onnxruntime
+
+    ort = Path(onnxruntime.__file__).parent
+    names = [*NOISY_LOGGERS, *(p.stem for p in (ort / "transformers").glob("*.py"))]
+    saved = {name: logging.getLogger(name).level for name in names}
+    root, only_theirs = logging.getLogger(), _FromPackages((str(ort),))
+    printed = io.StringIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in names:
+            logging.getLogger(name).setLevel(logging.ERROR)
+        root.addFilter(only_theirs)  # quantize_dynamic logs its pre-processing hint with logging.warning()
+        try:
+            with contextlib.redirect_stdout(printed):  # onnxruntime prints "failed in shape inference"
+                yield
+        finally:
+            root.removeFilter(only_theirs)
+            for name, level in saved.items():
+                logging.getLogger(name).setLevel(level)
+            if printed.getvalue().strip():
+                logger.debug("printed during the ONNX export: %s", printed.getvalue().strip())

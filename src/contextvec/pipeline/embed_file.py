@@ -21,6 +21,7 @@ from contextvec.options import (
     OutputDType,
     SentencePoolingArg,
     SubwordPooling,
+    renamed,
 )
 from contextvec.pipeline.memory import HeapAllowance
 from contextvec.protocol import EmbedderProtocol
@@ -44,17 +45,22 @@ def embed_file(
     layer_pooling: LayerPoolingArg = "mean",
     subword_pooling: SubwordPooling = "mean",
     sentence_pooling: SentencePoolingArg = None,
-    dtype: OutputDType = "float32",
+    vector_dtype: OutputDType = "float32",
     chunk_size: int = 512,
     on_progress: Callable[[int], None] | None = None,
+    dtype: OutputDType | None = None,
 ) -> int:
     """Write one row per token/word/span/sentence of `source` to `out`; returns the number of rows.
 
     `out` ending in .parquet gets Parquet, .jsonl JSON Lines (see docs/cli.md); the destination is checked
     (check_destination) before anything is read or embedded. Columns: line (input line), id (jsonl "id" or null),
     text_index (record number), start, end, text, level extras, vector. Nothing is written to `out` unless the
-    whole file succeeds; temp files of killed earlier runs are removed.
+    whole file succeeds; temp files of killed earlier runs are removed. `vector_dtype`: the vectors' type in the
+    file (`dtype=` is its deprecated spelling; a model's precision is `Embedder(dtype=)`).
     """
+    if dtype is not None:
+        renamed("embed_file(dtype=...)", "embed_file(vector_dtype=...)")
+        vector_dtype = dtype
     import pyarrow as pa
 
     sink: ParquetSink | JsonlSink
@@ -66,7 +72,7 @@ def embed_file(
             result = _embed_chunk(
                 embedder, chunk, source, level, layers, layer_pooling, subword_pooling, sentence_pooling
             )
-            table = result.to_arrow(dtype)
+            table = result.to_arrow(vector_dtype)
             rec_of_row = result.text_index  # index into `chunk`
             lines = pa.array([chunk[i].line for i in rec_of_row.tolist()], type=pa.int64())
             ids = pa.array([chunk[i].id for i in rec_of_row.tolist()], type=pa.string())

@@ -58,7 +58,7 @@ def run_ray(
     *,
     batch_docs: int,
     concurrency: int,
-    num_gpus: float = 0.0,
+    gpus_per_actor: float = 0.0,
     cpus_per_actor: float | None = None,
 ) -> Iterator[Batch]:
     """Row batches of each shard, in order, computed by `concurrency` Ray actors (each loads the model once).
@@ -92,7 +92,7 @@ def run_ray(
         batch_size=batch_docs,
         batch_format="numpy",
         concurrency=concurrency,
-        num_gpus=num_gpus,
+        num_gpus=gpus_per_actor,
     )
     try:
         yield from mapped.iter_batches(batch_size=None, batch_format="numpy")

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from contextvec.models.recipes import default_context_only
+from contextvec.models.recipes import recipe_of
 from contextvec.results import cosine_matrix
 from contextvec.serve import schemas as s
 from contextvec.serve.encoding import dumps, encode_rows
@@ -102,7 +102,7 @@ def compare_router(served: Served) -> APIRouter:
         name, emb = served.pick(req.model)
         served.check_limits(req.texts)
         spans = [(t, *find_word(t, req.word, req.occurrence, index=i)) for i, t in enumerate(req.texts)]
-        context_only = default_context_only(emb.model_id) if req.context_only is None else req.context_only
+        context_only = recipe_of(emb).context_only if req.context_only is None else req.context_only
         lp = BatchKey.hashable(req.layer_pooling)
         key = BatchKey("span", BatchKey.hashable(req.layers), lp, req.subword_pooling, context_only=context_only)
         share = await served.submit(name, key, spans)

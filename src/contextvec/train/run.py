@@ -14,6 +14,7 @@ import torch
 
 from contextvec.errors import CheckpointError, OptionError, OutputPathError
 from contextvec.io.atomic import sigterm_exits
+from contextvec.models.recipes import DEFAULT_SENTENCE_RECIPE, TOP_RECIPE, write_recipe_file
 from contextvec.train.checkpoint import latest_checkpoint, list_checkpoints, save_checkpoint
 from contextvec.train.config import (
     DEFAULT_NETS,
@@ -92,6 +93,7 @@ class _Run:
         tmp.mkdir(parents=True)
         try:
             self.task.export(tmp)
+            write_recipe_file(tmp, TOP_RECIPE, DEFAULT_SENTENCE_RECIPE)  # explicit: no evaluated recipe yet
             (tmp / "training.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
             for f in sorted(tmp.iterdir()):
                 f.replace(self.out / f.name)
