@@ -9,7 +9,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from contextvec.cli.common import DEFAULT_MODEL, LayersOpt, ModelOpt, err, escape, fail, out, reported, require
+from contextvec.cli.common import (
+    CORPUS_HELP,
+    DEFAULT_MODEL,
+    LayersOpt,
+    ModelOpt,
+    err,
+    escape,
+    fail,
+    out,
+    reported,
+    require,
+)
 from contextvec.errors import ContextvecError, InvalidInputError, OptionError
 from contextvec.io.corpus import corpus_texts
 from contextvec.loader import load_contextual, load_embedder
@@ -25,7 +36,7 @@ correction_app = typer.Typer(
 
 CorpusOpt = Annotated[
     str,
-    typer.Option("--corpus", "-c", metavar="CORPUS", help="a text file (one text per line), a .jsonl file, or brown"),
+    typer.Option("--corpus", "-c", metavar="CORPUS", help=CORPUS_HELP),
 ]
 PictureOpt = Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help=".png or .html")]
 

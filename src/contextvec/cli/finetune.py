@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from contextvec.cli.common import DEFAULT_MODEL, ModelOpt, err, out, reported
+from contextvec.cli.common import DEFAULT_MODEL, ModelOpt, err, out, reported, reporter
 
 finetune_app = typer.Typer(
     rich_markup_mode=None,
@@ -48,7 +48,7 @@ def _run(
         unfreeze=unfreeze, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, max_examples=max_examples
     )
     with reported():
-        result = finetune(task, data, out=out_dir, model=model, config=config, resume=resume, progress=True)  # type: ignore[arg-type]
+        result = finetune(task, data, out=out_dir, model=model, config=config, resume=resume, progress=reporter())  # type: ignore[arg-type]
     err.print(
         f"{task}: {result.n_train} training / {result.n_val} validation examples, best validation accuracy "
         f"{result.val_accuracy:.3f} (epoch {result.history.best_epoch}), {result.seconds:.0f} s; saved to {out_dir}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,7 @@ from contextvec.options import (
     SubwordPooling,
 )
 from contextvec.pipeline.memory import HeapAllowance
+from contextvec.progress import SILENT, Reporter, as_reporter
 from contextvec.protocol import EmbedderProtocol
 from contextvec.results import Embeddings
 from contextvec.text import Document, locate_span, make_document
@@ -46,14 +47,14 @@ def embed_file(
     sentence_pooling: SentencePoolingArg = None,
     dtype: OutputDType = "float32",
     chunk_size: int = 512,
-    on_progress: Callable[[int], None] | None = None,
+    progress: Reporter | bool = False,
 ) -> int:
     """Write one row per token/word/span/sentence of `source` to `out`; returns the number of rows.
 
     `out` ending in .parquet gets Parquet, .jsonl JSON Lines (see docs/cli.md); the destination is checked
     (check_destination) before anything is read or embedded. Columns: line (input line), id (jsonl "id" or null),
     text_index (record number), start, end, text, level extras, vector. Nothing is written to `out` unless the
-    whole file succeeds; temp files of killed earlier runs are removed.
+    whole file succeeds; temp files of killed earlier runs are removed. `progress` counts texts (input records).
     """
     import pyarrow as pa
 
@@ -61,7 +62,9 @@ def embed_file(
     sink = JsonlSink(out) if check_destination(out, [source]) == "jsonl" else ParquetSink(out)
     done = 0
     heap = HeapAllowance()
-    with sink:
+    reporter = as_reporter(progress)
+    total = None if reporter is SILENT else sum(1 for _ in read_records(source, fmt))
+    with sink, reporter.task(f"embedding {source.name} ({level}s)", total, "texts") as task:
         for chunk in _chunks(read_records(source, fmt), chunk_size):
             result = _embed_chunk(
                 embedder, chunk, source, level, layers, layer_pooling, subword_pooling, sentence_pooling
@@ -76,8 +79,7 @@ def embed_file(
             del result, table
             heap.after_batch()  # keep the heap flat over a long file (pipeline/memory.py)
             done += len(chunk)
-            if on_progress is not None:
-                on_progress(len(chunk))
+            task.advance(len(chunk))
         if sink.rows == 0:
             raise InputFileError(f"{source}: no non-blank lines, so there is nothing to embed.")
         return sink.rows

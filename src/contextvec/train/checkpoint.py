@@ -1,13 +1,12 @@
 """Checkpoints: written atomically (temp file, fsync, rename) with a SHA-256 of their contents, and verified
 before anything in them is used, so a half-written or damaged file is refused with an error instead of loaded.
 
-File layout: b"CVCKPT1\\n" + 64 hex digits (SHA-256 of the payload) + b"\\n" + payload (torch.save of a dict).
+File layout: io.atomic's checked file (a SHA-256 header) around a payload, torch.save of a dict.
 Names are step-00000200.ckpt in OUT/checkpoints/; the newest complete one is what --resume continues from.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 from pathlib import Path
@@ -16,12 +15,9 @@ from typing import Any
 import torch
 
 from contextvec.errors import CheckpointError
-from contextvec.io.atomic import publish, remove_stale_temps, temp_path
+from contextvec.io.atomic import read_checked, write_checked
 
 logger = logging.getLogger(__name__)
-
-MAGIC = b"CVCKPT1\n"
-HEADER = len(MAGIC) + 64 + 1
 
 
 def checkpoint_dir(out: Path) -> Path:
@@ -42,18 +38,8 @@ def save_checkpoint(out: Path, step: int, state: dict[str, Any], keep: int) -> P
     """Write `state` as OUT/checkpoints/step-N.ckpt atomically, then delete all but the `keep` newest."""
     buf = io.BytesIO()
     torch.save(state, buf)
-    payload = buf.getvalue()
     path = checkpoint_path(out, step)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(path)
-    tmp = temp_path(path)
-    try:
-        with tmp.open("wb") as fh:
-            fh.write(MAGIC + hashlib.sha256(payload).hexdigest().encode("ascii") + b"\n")
-            fh.write(payload)
-        publish(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_checked(path, buf.getvalue())
     for old in list_checkpoints(out)[:-keep]:
         old.unlink(missing_ok=True)
     return path
@@ -67,22 +53,7 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         if others
         else "start the run again without --resume"
     )
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CheckpointError(f"checkpoint {path} cannot be read ({exc.strerror}); {fix}.") from None
-    if len(data) < HEADER or not data.startswith(MAGIC):
-        raise CheckpointError(
-            f"checkpoint {path} is not a contextvec checkpoint or was cut short ({len(data)} bytes); {fix}."
-        )
-    expected = data[len(MAGIC) : HEADER - 1].decode("ascii", "replace")
-    payload = data[HEADER:]
-    actual = hashlib.sha256(payload).hexdigest()
-    if actual != expected:
-        raise CheckpointError(
-            f"checkpoint {path} is corrupt or half-written: its SHA-256 is {actual[:12]}…, the file says "
-            f"{expected[:12]}… ({len(payload)} payload bytes); {fix}."
-        )
+    payload = read_checked(path, fix)
     state: dict[str, Any] = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=True)
     return state
 
