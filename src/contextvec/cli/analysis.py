@@ -9,18 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from contextvec.cli.common import (
-    CORPUS_HELP,
-    DEFAULT_MODEL,
-    LayersOpt,
-    ModelOpt,
-    err,
-    escape,
-    fail,
-    out,
-    reported,
-    require,
-)
+from contextvec.cli.common import DEFAULT_MODEL, LayersOpt, ModelOpt, err, escape, fail, out, reported, require
 from contextvec.errors import ContextvecError, InvalidInputError, OptionError
 from contextvec.io.corpus import corpus_texts
 from contextvec.loader import load_contextual, load_embedder
@@ -36,7 +25,7 @@ correction_app = typer.Typer(
 
 CorpusOpt = Annotated[
     str,
-    typer.Option("--corpus", "-c", metavar="CORPUS", help=CORPUS_HELP),
+    typer.Option("--corpus", "-c", metavar="CORPUS", help=".txt (a document a line), .jsonl, .parquet, or brown"),
 ]
 PictureOpt = Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help=".png or .html")]
 

@@ -10,6 +10,7 @@ it; SIGTERM is turned into an orderly exit by `sigterm_exits`, which lets every 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -74,10 +75,10 @@ def publish(tmp: Path, out: Path) -> None:
 def write_atomic(path: Path, data: bytes, *, then: str = "") -> None:
     """Write `data` as `path` in one step (temp file, fsync, rename, fsync the folder); readers see the old file
     or the new one, never half. A failure is an OutputWriteError (`then`: what to do after fixing it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(path)
     tmp = temp_path(path)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(path)
         tmp.write_bytes(data)
         publish(tmp, path)
     except OSError as exc:
@@ -85,7 +86,8 @@ def write_atomic(path: Path, data: bytes, *, then: str = "") -> None:
             f"cannot write {path}: {exc.strerror or exc}. Free space or fix permissions{then}."
         ) from None
     finally:
-        tmp.unlink(missing_ok=True)  # after publish it is gone already
+        with contextlib.suppress(OSError):  # after publish it is gone already; a folder that is a file has none
+            tmp.unlink(missing_ok=True)
 
 
 def write_checked(path: Path, payload: bytes) -> None:
