@@ -18,7 +18,7 @@ draws only when stderr is a terminal and it was not made quiet (`contextvec --qu
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -52,16 +52,10 @@ class _SilentTask:
 class Reporter:
     """Receives progress and shows nothing: what library calls use unless they are given another reporter."""
 
-    def task(
-        self, description: str, total: float | None, unit: str, *, completed: float = 0
-    ) -> AbstractContextManager[Task]:
+    @contextmanager
+    def task(self, description: str, total: float | None, unit: str, *, completed: float = 0) -> Iterator[Task]:
         """A task of `total` units (None: unknown) named `unit` ("docs", "steps", "texts"), `completed` done."""
-        return _silent_task()
-
-
-@contextmanager
-def _silent_task() -> Iterator[Task]:
-    yield _SilentTask()
+        yield _SilentTask()
 
 
 SILENT = Reporter()
@@ -74,13 +68,8 @@ class RichReporter(Reporter):
         self.console = console
         self.quiet = quiet
 
-    def task(
-        self, description: str, total: float | None, unit: str, *, completed: float = 0
-    ) -> AbstractContextManager[Task]:
-        return self._task(description, total, unit, completed)
-
     @contextmanager
-    def _task(self, description: str, total: float | None, unit: str, completed: float) -> Iterator[Task]:
+    def task(self, description: str, total: float | None, unit: str, *, completed: float = 0) -> Iterator[Task]:
         from rich.console import Console
         from rich.markup import escape
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
@@ -23,13 +23,8 @@ class Recorder(Reporter):
     def __init__(self) -> None:
         self.tasks: list[dict[str, object]] = []
 
-    def task(
-        self, description: str, total: float | None, unit: str, *, completed: float = 0
-    ) -> AbstractContextManager[Task]:
-        return self._task(description, total, unit, completed)
-
     @contextmanager
-    def _task(self, description: str, total: float | None, unit: str, completed: float) -> Iterator[Task]:
+    def task(self, description: str, total: float | None, unit: str, *, completed: float = 0) -> Iterator[Task]:
         record: dict[str, object] = {"description": description, "total": total, "unit": unit, "done": completed}
         self.tasks.append(record)
 
