@@ -121,7 +121,7 @@ def test_the_cli_scopes_the_shuffle_setting_and_a_users_own_wins(monkeypatch: py
 
 
 class _FakeLibc:
-    """Records what `bounded_heaps` asks of glibc."""
+    """Records what `trimmed_heaps` and `capped_arenas` ask of glibc."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, int, int]] = []
