@@ -1,7 +1,6 @@
 """The public entry point: `Embedder` — contextual vectors per token, word, span and sentence.
 
-Every level runs one spine: text -> words, tokens, offsets -> windows -> forward -> pooled layers -> merged
-windows -> subword / sentence pooling -> results with provenance. It satisfies `protocol.EmbedderProtocol`.
+One spine for every level: words, tokens -> windows -> forward -> pooled layers -> merge -> pooling -> results.
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ from contextvec.options import (
     resolve_layer_selection,
     strict_options,
 )
+from contextvec.progress import Reporter
 from contextvec.protocol import SpanInput, TextInput
 from contextvec.results import SentenceEmbeddings, SpanEmbeddings, TokenEmbeddings, WordEmbeddings, normalize_rows
 from contextvec.spans import check_spans, sentence_provenance, word_provenance
@@ -145,7 +145,7 @@ class Embedder:
         *,
         sentence: bool = False,
         want_specials: bool = False,
-        progress: bool = False,
+        progress: Reporter | bool = False,
     ) -> tuple[Iterator[DocVectors], str]:
         if layers is None:
             layers = TOP_LAYER if sentence else self.info.recipe.layers
@@ -171,7 +171,7 @@ class Embedder:
         *,
         layers: LayersArg | None = None,
         layer_pooling: LayerPoolingArg = "mean",
-        progress: bool = False,
+        progress: Reporter | bool = False,
     ) -> TokenEmbeddings:
         """One vector per subword token (special tokens excluded), with its char offsets and word index."""
         docs = make_documents(texts)
@@ -197,7 +197,7 @@ class Embedder:
         layer_pooling: LayerPoolingArg = "mean",
         subword_pooling: SubwordPooling = "mean",
         context_only: bool = False,
-        progress: bool = False,
+        progress: Reporter | bool = False,
     ) -> WordEmbeddings:
         """One vector per word (see contextvec.text for what a word is); pass lists of words for pre-split input.
 
@@ -234,7 +234,7 @@ class Embedder:
         layer_pooling: LayerPoolingArg = "mean",
         subword_pooling: SubwordPooling = "mean",
         context_only: bool = False,
-        progress: bool = False,
+        progress: Reporter | bool = False,
     ) -> SpanEmbeddings:
         """One vector per (text, start, end) span, in request order; spans must start and end on word boundaries.
 
@@ -266,7 +266,7 @@ class Embedder:
         layers: LayersArg | None = None,
         layer_pooling: LayerPoolingArg = "mean",
         normalize: bool | None = None,
-        progress: bool = False,
+        progress: Reporter | bool = False,
     ) -> SentenceEmbeddings:
         """One vector per text: cls | mean | mean_all | max | last (see contextvec.pooling.sentence).
 

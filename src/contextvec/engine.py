@@ -8,7 +8,6 @@ Only the selected layers, already pooled (L -> 1), leave the forward pass.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +21,7 @@ from contextvec.models.contract import Backend
 from contextvec.options import LayerSelection
 from contextvec.pooling.finite import check_finite_output
 from contextvec.pooling.layers import pool_layers
+from contextvec.progress import Reporter, as_reporter
 
 F32 = npt.NDArray[np.float32]
 
@@ -77,9 +77,9 @@ def run_documents(
     options: RunOptions,
     *,
     want_specials: bool = False,
-    progress: bool = False,
+    progress: Reporter | bool = False,
 ) -> Iterator[DocVectors]:
-    """Yield DocVectors for every text (in completion order, not input order)."""
+    """Yield DocVectors for every text (in completion order, not input order); `progress` counts tokens."""
     import torch
 
     info = backend.info
@@ -103,9 +103,8 @@ def run_documents(
 
     lengths = [e - s + P + len(suffix) for _, _, s, e in items]
     batches = plan_batches(lengths, options.token_budget, options.max_batch_size)
-    bar = _progress(progress, sum(lengths))
-    with bar if bar is not None else nullcontext(), torch.inference_mode():
-        task = bar.add_task(f"embedding with {info.model_id}", total=sum(lengths)) if bar is not None else None
+    reporter = as_reporter(progress)
+    with reporter.task(f"embedding with {info.model_id}", sum(lengths), "tokens") as task, torch.inference_mode():
         for batch in batches:
             T = max(lengths[i] for i in batch)
             ids = torch.full((len(batch), T), backend.pad_id, dtype=torch.long)  # (B, T), right-padded
@@ -128,8 +127,7 @@ def run_documents(
                 slot.left -= 1
                 if slot.left == 0:
                     yield _finish(d, encoded[d], pending.pop(d), info.causal, want_specials)
-            if bar is not None and task is not None:
-                bar.advance(task, sum(lengths[i] for i in batch))
+            task.advance(sum(lengths[i] for i in batch))
 
 
 def _finish(d: int, enc: Encoded, slot: _Pending, causal: bool, want_specials: bool) -> DocVectors:
@@ -137,18 +135,3 @@ def _finish(d: int, enc: Encoded, slot: _Pending, causal: bool, want_specials: b
     merged = merge_windows(vecs, slot.windows, len(enc.ids), causal)  # (n, D')
     specials = np.stack([c for c in slot.specials if c is not None]) if want_specials else None  # (n_windows, P+S, D')
     return DocVectors(index=d, encoded=enc, vectors=merged, specials=specials)
-
-
-def _progress(enabled: bool, total: int):  # type: ignore[no-untyped-def]
-    if not enabled:
-        return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("tokens"),
-        TimeRemainingColumn(),
-        transient=True,
-    )

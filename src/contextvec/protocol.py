@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from contextvec.options import LayerPoolingArg, LayersArg, SentencePoolingArg, SubwordPooling
+from contextvec.progress import Reporter
 from contextvec.results import SentenceEmbeddings, SpanEmbeddings, TokenEmbeddings, WordEmbeddings
 from contextvec.text import Document
 
@@ -53,7 +54,7 @@ class EmbedderProtocol(Protocol):
         *,
         layers: LayersArg | None = None,
         layer_pooling: LayerPoolingArg = "mean",
-        progress: bool = False,
+        progress: Reporter | bool = False,
     ) -> TokenEmbeddings: ...
 
     def embed_words(
@@ -64,7 +65,7 @@ class EmbedderProtocol(Protocol):
         layer_pooling: LayerPoolingArg = "mean",
         subword_pooling: SubwordPooling = "mean",
         context_only: bool = False,
-        progress: bool = False,
+        progress: Reporter | bool = False,
     ) -> WordEmbeddings: ...
 
     def embed_spans(
@@ -75,7 +76,7 @@ class EmbedderProtocol(Protocol):
         layer_pooling: LayerPoolingArg = "mean",
         subword_pooling: SubwordPooling = "mean",
         context_only: bool = False,
-        progress: bool = False,
+        progress: Reporter | bool = False,
     ) -> SpanEmbeddings: ...
 
     def embed_sentences(
@@ -86,5 +87,5 @@ class EmbedderProtocol(Protocol):
         layers: LayersArg | None = None,
         layer_pooling: LayerPoolingArg = "mean",
         normalize: bool | None = None,
-        progress: bool = False,
+        progress: Reporter | bool = False,
     ) -> SentenceEmbeddings: ...

@@ -75,7 +75,7 @@ def _run(entry: str, case: str, rows: list[tuple[str, str]], tmp_path: Path, tok
         data.write_text("text,label\n" + "".join(f"{t},{y}\n" for t, y in rows), encoding="utf-8")
         cfg = FinetuneConfig(epochs=0 if case == "epochs_0" else 2, val_share=0.0 if case == "no_validation" else 0.1)
         b = TorchBackend(tiny_bert(tok), tok, "tiny-bert", device="cpu")
-        return finetune("classify", data, out=tmp_path / "o", backend=b, config=cfg)
+        return finetune("classify", data, out=tmp_path / "o", model=b, config=cfg)
     if entry == "train":
         corpus = tmp_path / "c.txt"
         corpus.write_text("\n".join(texts) + "\n", encoding="utf-8")

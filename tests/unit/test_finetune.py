@@ -70,7 +70,7 @@ def test_group_vectors_equal_raw_transformers(wordpiece_tokenizer: PreTrainedTok
 def test_loss_falls_on_a_separable_task(tmp_path: Path, wordpiece_tokenizer: PreTrainedTokenizerFast) -> None:
     data = write_csv(tmp_path / "toy.csv", toy_rows())
     cfg = FinetuneConfig(unfreeze="all", epochs=6, lr=1e-3, batch_size=4, patience=10, val_share=0.25)
-    result = finetune("classify", data, out=tmp_path / "out", backend=backend(wordpiece_tokenizer), config=cfg)
+    result = finetune("classify", data, out=tmp_path / "out", model=backend(wordpiece_tokenizer), config=cfg)
     losses = [e["loss"] for e in result.history.epochs]
     assert losses[-1] < 0.5 * losses[0]
     assert result.val_accuracy == 1.0
@@ -83,7 +83,7 @@ def test_frozen_run_leaves_the_encoder_bit_identical(
     b = backend(wordpiece_tokenizer)
     before = {k: v.clone() for k, v in b.model.state_dict().items()}
     data = write_csv(tmp_path / "toy.csv", toy_rows())
-    result = finetune("classify", data, out=tmp_path / "out", backend=b, config=FinetuneConfig(epochs=5))
+    result = finetune("classify", data, out=tmp_path / "out", model=b, config=FinetuneConfig(epochs=5))
     for k, v in b.model.state_dict().items():
         assert torch.equal(v, before[k]), k
     saved = TorchBackend.load(str(tmp_path / "out"), device="cpu").model.state_dict()
@@ -103,7 +103,7 @@ def test_tagging_folder_round_trips(tmp_path: Path, wordpiece_tokenizer: PreTrai
     data.write_text(conll * 3, encoding="utf-8")
     b = backend(wordpiece_tokenizer)
     cfg = FinetuneConfig(unfreeze="last-1", epochs=2, lr=1e-3, batch_size=4)
-    finetune("tag", data, out=tmp_path / "out", backend=b, config=cfg)
+    finetune("tag", data, out=tmp_path / "out", model=b, config=cfg)
     b.model.eval()
     examples = read_examples("tag", data)
     _, head, meta = load_folder(tmp_path / "out")
@@ -160,7 +160,7 @@ def test_wic_pairs_train_and_predict(tmp_path: Path, wordpiece_tokenizer: PreTra
 def test_resume_continues_from_the_checkpoint(tmp_path: Path, wordpiece_tokenizer: PreTrainedTokenizerFast) -> None:
     data = write_csv(tmp_path / "toy.csv", toy_rows())
     cfg = FinetuneConfig(epochs=3, patience=10)
-    first = finetune("classify", data, out=tmp_path / "out", backend=backend(wordpiece_tokenizer), config=cfg)
+    first = finetune("classify", data, out=tmp_path / "out", model=backend(wordpiece_tokenizer), config=cfg)
     again = finetune(
         "classify", data, out=tmp_path / "out", backend=backend(wordpiece_tokenizer), config=cfg, resume=True
     )
@@ -222,7 +222,7 @@ def test_bad_unfreeze_and_one_label(tmp_path: Path, wordpiece_tokenizer: PreTrai
         )
     one = write_csv(tmp_path / "one.csv", [("a", "x"), ("b", "x")])
     with pytest.raises(InputFileError, match="only one label"):
-        finetune("classify", one, out=tmp_path / "o2", backend=backend(wordpiece_tokenizer))
+        finetune("classify", one, out=tmp_path / "o2", model=backend(wordpiece_tokenizer))
     assert TextExample("a", "x", "f:1").label == "x"
 
 

@@ -106,20 +106,22 @@ def test_ivf_training_sample_stops_growing_with_the_corpus() -> None:
     assert brown["sample_rate"] == table.MIN_SAMPLE_RATE and brown["num_sub_vectors"] == 96
 
 
-def test_the_shuffle_setting_is_scoped_and_a_users_own_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cli_scopes_the_shuffle_setting_and_a_users_own_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    from contextvec.cli.index import _memory_tuned
+
     name = "LANCE_SHUFFLE_BATCH_BYTES"
     monkeypatch.delenv(name, raising=False)
-    with table._env_default(name, "8"):
-        assert os.environ[name] == "8"
+    with _memory_tuned():
+        assert os.environ[name] == str(table.SHUFFLE_BATCH_BYTES)
     assert name not in os.environ
     monkeypatch.setenv(name, "1234")
-    with table._env_default(name, "8"):
+    with _memory_tuned():
         assert os.environ[name] == "1234"
     assert os.environ[name] == "1234"
 
 
 class _FakeLibc:
-    """Records what `bounded_heaps` asks of glibc."""
+    """Records what `trimmed_heaps` and `capped_arenas` ask of glibc."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, int, int]] = []
@@ -135,29 +137,34 @@ class _FakeLibc:
         return 1
 
 
-def test_bounded_heaps_caps_arenas_trims_while_it_runs_and_restores(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_trimmed_heaps_trims_while_it_runs_and_stops_with_the_block(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = _FakeLibc()
     monkeypatch.setattr(memory, "_libc", lambda: fake)
-    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
-    with pytest.raises(RuntimeError), memory.bounded_heaps(arenas=3, every_s=0.001):
-        assert fake.calls == [("mallopt", memory.M_ARENA_MAX, 3)]
+    with pytest.raises(RuntimeError), memory.trimmed_heaps(every_s=0.001):
         assert fake.trimmed.wait(10)  # the trimming thread runs while the block does
         raise RuntimeError("the block failed")
-    default = 8 * len(os.sched_getaffinity(0))  # glibc's own limit: 8 arenas a CPU
-    assert fake.calls[-2:] == [("trim", 0, 0), ("mallopt", memory.M_ARENA_MAX, default)]  # restored even so
+    assert fake.calls[-1] == ("trim", 0, 0)
+    assert not any(c[0] == "mallopt" for c in fake.calls)  # no allocator setting is changed
     assert not any(t.name == "contextvec-trim" for t in threading.enumerate())
     n = len(fake.calls)
     time.sleep(0.02)
     assert len(fake.calls) == n  # nothing trims after the block
 
 
-def test_bounded_heaps_leaves_a_users_arena_setting_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_capped_arenas_restores_and_leaves_a_users_setting_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = _FakeLibc()
     monkeypatch.setattr(memory, "_libc", lambda: fake)
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    with pytest.raises(RuntimeError), memory.capped_arenas(arenas=3):
+        assert fake.calls == [("mallopt", memory.M_ARENA_MAX, 3)]
+        raise RuntimeError("the block failed")
+    default = 8 * len(os.sched_getaffinity(0))  # glibc's own limit: 8 arenas a CPU
+    assert fake.calls[-1] == ("mallopt", memory.M_ARENA_MAX, default)  # restored even so
     monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
-    with memory.bounded_heaps(every_s=60):
+    n = len(fake.calls)
+    with memory.capped_arenas():
         pass
-    assert [c for c in fake.calls if c[0] == "mallopt"] == []
+    assert len(fake.calls) == n
 
 
 def test_a_cap_inside_a_running_one_adds_nothing_and_the_last_out_restores(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -165,9 +172,9 @@ def test_a_cap_inside_a_running_one_adds_nothing_and_the_last_out_restores(monke
     monkeypatch.setattr(memory, "_libc", lambda: fake)
     monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
     with memory.capped_arenas():
-        with memory.bounded_heaps(arenas=5, every_s=0.001):
-            assert fake.trimmed.wait(10)  # the inner block trims ...
-        assert ("mallopt", memory.M_ARENA_MAX, 5) not in fake.calls  # ... but does not re-cap
+        with memory.capped_arenas(arenas=5):
+            pass
+        assert ("mallopt", memory.M_ARENA_MAX, 5) not in fake.calls  # the inner block does not re-cap
         assert [c for c in fake.calls if c[0] == "mallopt"] == [("mallopt", memory.M_ARENA_MAX, 2)]  # nor restore
     default = 8 * len(os.sched_getaffinity(0))
     assert fake.calls[-1] == ("mallopt", memory.M_ARENA_MAX, default)  # the outer block's end restores
@@ -175,7 +182,7 @@ def test_a_cap_inside_a_running_one_adds_nothing_and_the_last_out_restores(monke
         assert fake.calls[-1] == ("mallopt", memory.M_ARENA_MAX, 3)
 
 
-def test_the_index_build_caps_arenas_throughout_and_trims_while_lancedb_runs(
+def test_the_index_build_trims_while_lancedb_runs_and_caps_no_arenas(
     tmp_path: Path, bert_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[str] = []
@@ -190,12 +197,14 @@ def test_the_index_build_caps_arenas_throughout_and_trims_while_lancedb_runs(
 
         return block
 
+    fake = _FakeLibc()
+    monkeypatch.setattr(memory, "_libc", lambda: fake)
     real_embed = build_mod._embed
-    monkeypatch.setattr(build_mod, "capped_arenas", spy("build", memory.capped_arenas))
-    monkeypatch.setattr(memory, "bounded_heaps", spy("tables", memory.bounded_heaps))
+    monkeypatch.setattr(memory, "trimmed_heaps", spy("tables", memory.trimmed_heaps))
     monkeypatch.setattr(build_mod, "_embed", lambda *a: seen.append("embed") or real_embed(*a))
     monkeypatch.setattr(table, "_build_tables", lambda *a: seen.append("tables") or {})
     src = tmp_path / "c.txt"
     src.write_text("\n".join(DOCS[:8]) + "\n", encoding="utf-8")
     build_index(src, tmp_path / "idx", model="tiny-bert", embedder=bert_embedder)
-    assert seen == ["build enter", "embed", "tables enter", "tables", "tables exit", "build exit"]
+    assert seen == ["embed", "tables enter", "tables", "tables exit"]
+    assert not any(c[0] == "mallopt" for c in fake.calls)  # arenas are the CLI's call (cli/index.py)

@@ -19,7 +19,7 @@ from tiny_models import CORPUS
 from contextvec import Embedder
 from contextvec.index import build_index
 from contextvec.index.manifest import Manifest
-from contextvec.pipeline.corpus import Doc, open_corpus
+from contextvec.io.corpus import Doc, open_corpus
 from contextvec.pipeline.embed_batch import EmbedBatch, JobSpec, docs_batch
 from contextvec.pipeline.engines import plan_shards
 from contextvec.text import make_document

@@ -23,10 +23,12 @@ from contextvec.finetune import FinetuneConfig, finetune
 from contextvec.finetune.config import split_validation
 from contextvec.finetune.data import PairExample, read_examples
 from contextvec.finetune.folder import CHECKPOINT
+from contextvec.io.atomic import HEADER, MAGIC
 from contextvec.models.backend import TorchBackend
 from contextvec.train import LoopConfig, NetConfig, train
 from contextvec.train.batches import Batch
-from contextvec.train.checkpoint import HEADER, MAGIC, list_checkpoints, write_checked
+from contextvec.train.checkpoint import list_checkpoints
+from contextvec.train.checkpoint import write_state as write_checked
 from contextvec.train.loop import LoopState, run_loop
 from contextvec.train.tasks import SubwordTask
 
@@ -120,13 +122,13 @@ def test_finetune_refuses_to_replace_a_fine_tuned_folder_without_overwrite(
     data = tmp_path / "toy.csv"
     data.write_text("text,label\n" + "".join(f"{s},{i // 2}\n" for i, s in enumerate(SENTS * 2)), encoding="utf-8")
     cfg = FinetuneConfig(epochs=1)
-    finetune("classify", data, out=tmp_path / "out", backend=backend(wordpiece_tokenizer), config=cfg)
+    finetune("classify", data, out=tmp_path / "out", model=backend(wordpiece_tokenizer), config=cfg)
     first = (tmp_path / "out" / "head.safetensors").read_bytes()
     with pytest.raises(OutputPathError, match=r"already holds a fine-tuned model; add --resume .* --overwrite"):
-        finetune("classify", data, out=tmp_path / "out", backend=backend(wordpiece_tokenizer), config=cfg)
+        finetune("classify", data, out=tmp_path / "out", model=backend(wordpiece_tokenizer), config=cfg)
     assert (tmp_path / "out" / "head.safetensors").read_bytes() == first  # untouched
     again = FinetuneConfig(epochs=1, seed=3)
-    finetune("classify", data, out=tmp_path / "out", backend=backend(wordpiece_tokenizer), config=again, overwrite=True)
+    finetune("classify", data, out=tmp_path / "out", model=backend(wordpiece_tokenizer), config=again, overwrite=True)
     assert (tmp_path / "out" / "head.safetensors").read_bytes() != first
     args = ["finetune", "classify", str(data), "--model", model_dir, "--out", str(tmp_path / "out"), "--epochs", "1"]
     refused = CliRunner().invoke(app, args)
@@ -151,13 +153,13 @@ def test_finetune_resume_verifies_its_checkpoint_and_runs_no_pickled_code(
     data.write_text("text,label\n" + "".join(f"{s},{i // 2}\n" for i, s in enumerate(SENTS * 2)), encoding="utf-8")
     cfg = FinetuneConfig(epochs=2, patience=10)
     out = tmp_path / "out"
-    finetune("classify", data, out=out, backend=backend(wordpiece_tokenizer), config=cfg)
+    finetune("classify", data, out=out, model=backend(wordpiece_tokenizer), config=cfg)
     ckpt = out / CHECKPOINT
     good = ckpt.read_bytes()
     assert good.startswith(MAGIC)  # the checksummed layout train/ uses
 
     def resume() -> None:
-        finetune("classify", data, out=out, backend=backend(wordpiece_tokenizer), config=cfg, resume=True)
+        finetune("classify", data, out=out, model=backend(wordpiece_tokenizer), config=cfg, resume=True)
 
     marker = tmp_path / "pwned"
     torch.save({"epoch": _Runs(str(marker))}, ckpt)  # a plain torch.save file someone handed over

@@ -20,6 +20,7 @@ from contextvec.text import find_word
 class WordComparison:
     spans: SpanEmbeddings  # one row per text: the word's vector in that text
     similarity: npt.NDArray[np.float32]  # (N, N) cosine matrix
+    context_only: bool  # whether each vector had the word's out-of-context vector subtracted
 
 
 def compare_word(
@@ -37,7 +38,7 @@ def compare_word(
 
     Defaults (layers=None, context_only=None) take the model's recipe: the configuration that scored best on the
     word-in-context train split (contextvec/models/recipes.py, docs/EVALUATION.md); otherwise the top layer, as is.
-    The result's `spans.layers` says what was used (with " context_only" when it was).
+    The result's `context_only` says whether it was used (and `spans.layers` describes it for people).
     """
     if len(texts) < 2:
         raise InvalidInputError(f"compare needs at least two texts, got {len(texts)}.")
@@ -47,7 +48,7 @@ def compare_word(
     result = embedder.embed_spans(
         spans, layers=layers, layer_pooling=layer_pooling, subword_pooling=subword_pooling, context_only=context_only
     )
-    return WordComparison(spans=result, similarity=cosine_matrix(result.vectors))
+    return WordComparison(spans=result, similarity=cosine_matrix(result.vectors), context_only=context_only)
 
 
 def word_similarity(

@@ -25,7 +25,7 @@ correction_app = typer.Typer(
 
 CorpusOpt = Annotated[
     str,
-    typer.Option("--corpus", "-c", metavar="CORPUS", help="a text file (one text per line), a .jsonl file, or brown"),
+    typer.Option("--corpus", "-c", metavar="CORPUS", help=".txt (a document a line), .jsonl, .parquet, or brown"),
 ]
 PictureOpt = Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help=".png or .html")]
 

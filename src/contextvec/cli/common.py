@@ -7,7 +7,6 @@ install hints such as `pip install "contextvec[server]"` keep their brackets. Th
 
 from __future__ import annotations
 
-import sys
 import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,7 +15,6 @@ from typing import Annotated, Any, cast
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from contextvec.errors import ContextvecError
@@ -24,6 +22,7 @@ from contextvec.extras import Extra, require_extra
 from contextvec.models.contract import DEFAULT_BACKEND, DEFAULT_PRECISION
 from contextvec.models.registry import DEFAULT_MODEL
 from contextvec.options import LayerPoolingArg, LayerPoolingMode
+from contextvec.progress import Reporter, RichReporter
 
 out = Console(markup=False)
 err = Console(stderr=True, markup=False)
@@ -55,6 +54,7 @@ BackendOpt = Annotated[
 PrecisionOpt = Annotated[
     str, typer.Option("--model-dtype", metavar="DTYPE", help="model precision: float32 | bfloat16 | float16 | int8")
 ]
+CORPUS_HELP = ".txt (a document a line), .jsonl, .parquet, a folder of them, or 'brown' (a document a sentence)"
 SubwordOpt = Annotated[str, typer.Option(metavar="POOLING", help="first | last | first_last | mean | max")]
 
 
@@ -118,17 +118,16 @@ def layer_pooling_arg(value: str) -> LayerPoolingArg:
     return cast(LayerPoolingMode, value)
 
 
-def progress_bar(label: str, unit: str) -> Progress:
-    """A bar on stderr, shown only when stderr is a terminal (logs and pipes get the final line alone)."""
-    return Progress(
-        TextColumn(escape(label)),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn(unit),
-        TimeElapsedColumn(),
-        console=err,
-        disable=not sys.stderr.isatty(),
-    )
+class _Settings:
+    quiet = False  # `contextvec --quiet`: no progress bars (set by the root command for the whole run)
+
+
+settings = _Settings()
+
+
+def reporter() -> Reporter:
+    """How every command shows progress: Rich bars on stderr while it is a terminal; none under --quiet."""
+    return RichReporter(err, quiet=settings.quiet)
 
 
 def fail(exc: ContextvecError) -> typer.Exit:

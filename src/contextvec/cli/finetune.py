@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from contextvec.cli.common import DEFAULT_MODEL, ModelOpt, err, out, reported
+from contextvec.cli.common import DEFAULT_MODEL, ModelOpt, err, out, reported, reporter
 
 finetune_app = typer.Typer(
     rich_markup_mode=None,
@@ -58,7 +58,7 @@ def _run(
             config=config,
             resume=resume,
             overwrite=overwrite,
-            progress=True,
+            progress=reporter(),
         )
     score = (
         f"best validation accuracy {result.val_accuracy:.3f} (epoch {result.history.best_epoch})"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,7 +13,17 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from contextvec.cli.common import DEFAULT_MODEL, ModelOpt, err, out, renamed_flag, reported, require
+from contextvec.cli.common import (
+    CORPUS_HELP,
+    DEFAULT_MODEL,
+    ModelOpt,
+    err,
+    out,
+    renamed_flag,
+    reported,
+    reporter,
+    require,
+)
 from contextvec.errors import OptionError
 from contextvec.pipeline.defaults import BATCH_DOCS, BATCH_WORDS, CONCURRENCY, SHARD_ROWS
 
@@ -23,7 +36,7 @@ index_app = typer.Typer(
 
 @index_app.command()
 def build(
-    corpus: Annotated[str, typer.Argument(help=".txt (a document per line), .jsonl, .parquet, a folder, or 'brown'")],
+    corpus: Annotated[str, typer.Argument(help=CORPUS_HELP)],
     out_dir: Annotated[Path, typer.Option("--out", help="index folder (created; re-run to resume)")],
     model: ModelOpt = DEFAULT_MODEL,
     level: Annotated[str, typer.Option(help="word | sentence | both")] = "word",
@@ -51,7 +64,7 @@ def build(
         require("ray", "--engine ray")
     from contextvec.index import build_index
 
-    with reported():
+    with reported(), _memory_tuned():
         if level not in ("word", "sentence", "both") or engine not in ("local", "ray"):
             raise OptionError(f"--level {level!r} / --engine {engine!r}: use word|sentence|both and local|ray.")
         manifest = build_index(
@@ -67,10 +80,30 @@ def build(
             gpus_per_actor=gpus_per_actor,
             cpus_per_actor=cpus_per_actor,
             overwrite=overwrite,
-            progress=True,
+            progress=reporter(),
         )
         tables = ", ".join(f"{lv}: {t['rows']:,} rows ({t['index']})" for lv, t in manifest.table.items())
         out.print(Text(f"indexed {manifest.input.get('documents', '?')} documents into {out_dir}: {tables}"))
+
+
+@contextlib.contextmanager
+def _memory_tuned() -> Iterator[None]:
+    """The build's process-wide memory settings, made by the command (library calls never change the process):
+    few malloc arenas (pipeline/memory.py) and LanceDB's smaller shuffle buffer (index/table.py), unless the
+    user set MALLOC_ARENA_MAX / LANCE_SHUFFLE_BATCH_BYTES; both restored when the command ends."""
+    from contextvec.index.table import SHUFFLE_BATCH_BYTES
+    from contextvec.pipeline.memory import capped_arenas
+
+    name = "LANCE_SHUFFLE_BATCH_BYTES"  # LanceDB 0.40 reads it from the environment only
+    ours = name not in os.environ
+    if ours:
+        os.environ[name] = str(SHUFFLE_BATCH_BYTES)
+    try:
+        with capped_arenas():
+            yield
+    finally:
+        if ours:
+            os.environ.pop(name, None)
 
 
 @index_app.command()

@@ -25,8 +25,9 @@ from contextvec.cli.common import (
     fail,
     layer_pooling_arg,
     out,
-    progress_bar,
     renamed_flag,
+    reporter,
+    settings,
 )
 from contextvec.errors import ContextvecError
 from contextvec.options import Level, SentencePooling, SubwordPooling
@@ -55,8 +56,10 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
     ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars (shown only on a terminal)")] = False,
 ) -> None:
     """Contextual embeddings per token, word, span and sentence — offline, any length, exact offsets."""
+    settings.quiet = quiet
 
 
 @app.command()
@@ -218,8 +221,7 @@ def embed(
         total = sum(1 for _ in read_records(source, cast(InputFormat, fmt)))
         options = {"max_length": max_length, "stride": stride, "backend": backend, "dtype": model_dtype}
         embedder = load_embedder(model, **{k: v for k, v in options.items() if v is not None})
-        with sigterm_exits(), progress_bar(f"embedding {source.name} ({level}s)", "texts") as bar:
-            task = bar.add_task("embed", total=total)
+        with sigterm_exits():
             rows = embed_file(
                 embedder,
                 source,
@@ -231,7 +233,7 @@ def embed(
                 subword_pooling=cast(SubwordPooling, subword_pooling),
                 sentence_pooling=cast(SentencePooling | None, sentence_pooling),
                 vector_dtype=cast(OutputDType, vector_dtype),
-                on_progress=lambda n: bar.advance(task, n),
+                progress=reporter(),
             )
     except ContextvecError as exc:
         raise fail(exc) from None

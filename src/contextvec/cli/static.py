@@ -7,7 +7,7 @@ from typing import Annotated, Any, cast
 
 import typer
 
-from contextvec.cli.common import err, fail, progress_bar, require
+from contextvec.cli.common import CORPUS_HELP, err, fail, reporter, require
 from contextvec.errors import ContextvecError
 
 static_app = typer.Typer(
@@ -16,7 +16,7 @@ static_app = typer.Typer(
     no_args_is_help=True,
 )
 
-CorpusArg = Annotated[Path, typer.Argument(help="corpus: a UTF-8 text file, one text per line")]
+CorpusArg = Annotated[Path, typer.Argument(help=f"corpus: {CORPUS_HELP}")]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="a .txt/.vec (word2vec text), .bin (binary) or a folder")]
 
 
@@ -106,14 +106,4 @@ def _distill(words: Any, model: str, layers: str, method: str, min_count: int) -
 
     check_choice("method", method, ("mean", "pc1"))
     embedder = load_contextual(model, purpose="distill")
-    total = sum(1 for _ in words.texts())
-    with progress_bar(f"distilling {model}", "texts") as bar:
-        task = bar.add_task("distill", total=total)
-        return distill(
-            embedder,
-            words,
-            layers=layers,
-            method=cast(Any, method),
-            min_count=min_count,
-            on_progress=lambda n: bar.advance(task, n),
-        )
+    return distill(embedder, words, layers=layers, method=cast(Any, method), min_count=min_count, progress=reporter())

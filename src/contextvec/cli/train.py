@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from contextvec.cli.common import err, fail
+from contextvec.cli.common import CORPUS_HELP, err, fail, reporter
 from contextvec.errors import ContextvecError, OptionError
 from contextvec.train.config import DEFAULT_NETS, LoopConfig
 
@@ -18,9 +17,7 @@ _LOOP = LoopConfig()  # the defaults, shown in --help
 
 def train(
     kind: Annotated[str, typer.Argument(help="elmo (biLSTM LM over words) | mlm (BERT-style) | causal (GPT-style)")],
-    corpus: Annotated[
-        str, typer.Argument(help="'brown' (the offline Brown corpus) or a UTF-8 file, one document a line")
-    ],
+    corpus: Annotated[str, typer.Argument(help=CORPUS_HELP)],
     out: Annotated[Path, typer.Option("--out", "-o", help="the model folder to write (Embedder and --model load it)")],
     steps: Annotated[int | None, typer.Option(help="stop after this many optimizer steps")] = None,
     max_minutes: Annotated[float | None, typer.Option(help="stop after this much training time")] = None,
@@ -72,7 +69,7 @@ def train(
             lr=lr,
             checkpoint_every=checkpoint_every,
         )
-        result = run_train(k, corpus, out, net=net, loop=loop, resume=resume, progress=sys.stderr.isatty())
+        result = run_train(k, corpus, out, net=net, loop=loop, resume=resume, progress=reporter())
     except ContextvecError as exc:
         raise fail(exc) from None
     ppl = result.heldout.get("perplexity")

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from contextvec.errors import InputFileError
+from contextvec.scoped import seeded
 
 F32 = npt.NDArray[np.float32]
 
@@ -150,14 +151,14 @@ def linear_probe(
     """Test accuracy of a softmax-regression (linear) classifier trained full-batch with L-BFGS in torch."""
     import torch
 
-    torch.manual_seed(seed)
     classes = sorted(set(y_train))
     index = {c: i for i, c in enumerate(classes)}
     xt = torch.from_numpy(np.asarray(x_train, dtype=np.float32))
     mean, std = xt.mean(0), xt.std(0) + 1e-6
     xt = (xt - mean) / std
     yt = torch.tensor([index[c] for c in y_train])
-    layer = torch.nn.Linear(xt.shape[1], len(classes))
+    with seeded(seed):  # the layer's initialisation; the caller's global RNG is kept
+        layer = torch.nn.Linear(xt.shape[1], len(classes))
     opt = torch.optim.LBFGS(layer.parameters(), lr=1.0, max_iter=epochs, history_size=20, line_search_fn="strong_wolfe")
 
     def closure() -> torch.Tensor:

@@ -38,7 +38,7 @@ def compare_payload(
 ) -> dict[str, Any]:
     """The recipe's matrix (what `contextvec compare` prints), one matrix per layer 0..L, and the static model's."""
     recipe = compare_word(embedder, texts, word, occurrence=occurrence)
-    context_only = "context_only" in recipe.spans.layers
+    context_only = recipe.context_only
     every = compare_word(
         embedder, texts, word, occurrence=occurrence, layers="all", layer_pooling="concat", context_only=context_only
     )  # one forward pass for all layers

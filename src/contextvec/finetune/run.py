@@ -6,7 +6,6 @@ import logging
 import random
 import time
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -28,11 +27,13 @@ from contextvec.finetune.data import TASKS, Example, Task, read_examples
 from contextvec.finetune.features import Unit, units, vectors
 from contextvec.finetune.folder import CHECKPOINT, check_out, save_folder
 from contextvec.finetune.heads import CosineHead, Head, make_head
-from contextvec.finetune.train import Forward, History, Trainer, progress_bar
+from contextvec.finetune.train import Forward, History, Trainer
 from contextvec.models.backend import ModelInfo, TorchBackend
 from contextvec.models.recipes import DEFAULT_SENTENCE_RECIPE, Recipe, recipe_file_content
 from contextvec.models.registry import DEFAULT_MODEL
 from contextvec.options import LayerSelection, check_choice, renamed, resolve_layer_selection
+from contextvec.progress import Reporter, as_reporter
+from contextvec.scoped import seeded
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,27 @@ class FinetuneResult:
     validation: str = ""  # how the validation split was made, or why there is none (one line)
 
 
-def finetune(  # long: the run's steps in order, each one call
+@dataclass(frozen=True)
+class _Plan:
+    """What a run trains on and how, decided from the data and the encoder before any training."""
+
+    task: Task
+    cfg: FinetuneConfig  # every default filled in for the task and mode
+    k: int  # transformer blocks trained (0: frozen encoder)
+    examples: list[Example]
+    labels: list[str]
+    gold: list[list[int]]  # label ids per example
+    layers: LayerSelection  # the hidden states the head reads
+    context_only: bool
+    per_example: list[list[Unit]]  # every text checked before any training
+    stride: int
+
+    @property
+    def frozen(self) -> bool:
+        return self.k == 0
+
+
+def finetune(
     task: Task,
     data: str | Path | Sequence[Example],
     *,
@@ -61,14 +82,16 @@ def finetune(  # long: the run's steps in order, each one call
     config: FinetuneConfig | None = None,
     resume: bool = False,
     overwrite: bool = False,
-    progress: bool = False,
+    progress: Reporter | bool = False,
     backend: TorchBackend | None = None,
 ) -> FinetuneResult:
     """Fine-tune `model` (a name, a folder, or a loaded TorchBackend) on labelled `data` (a file, or examples) and
     save a folder that `predict` and `Embedder(out)` load. `config.unfreeze`: none (frozen encoder, scalar mix of
     all layers), last-K or all. An `out` that already holds a fine-tuned model is refused unless `resume`
-    (continue it) or `overwrite`. `backend=` is the deprecated spelling of `model=<TorchBackend>` (everywhere
-    else `backend` names a runtime, "torch" or "onnx")."""
+    (continue it) or `overwrite`. `progress` reports the frozen features and the training steps
+    (contextvec.progress). Randomness is seeded by `config.seed` without touching the caller's torch RNG
+    (scoped.seeded). `backend=` is the deprecated spelling of `model=<TorchBackend>` (everywhere else `backend`
+    names a runtime, "torch" or "onnx")."""
     if backend is not None:
         renamed("finetune(backend=<TorchBackend>)", "finetune(model=<TorchBackend>)")
         model = backend
@@ -80,69 +103,86 @@ def finetune(  # long: the run's steps in order, each one call
     check_out(out, resume, overwrite)
     examples = read_examples(task, data) if isinstance(data, str | Path) else list(data)
     backend = model if isinstance(model, TorchBackend) else TorchBackend.load(model)
+    plan = _plan(task, examples, config, backend)
+    with seeded(plan.cfg.seed):  # the head's initialisation
+        head = _head(task, backend, plan)
+    history, n_train, n_val, validation = _train(backend, head, plan, out, resume, progress)
+    backend.model.eval()
+    weights = head.mix.weights().tolist() if head.mix is not None else None
+    seconds = time.perf_counter() - t0
+    result = FinetuneResult(
+        out, task, config.unfreeze, plan.labels, n_train, n_val, history.best_val, weights, history, seconds, validation
+    )
+    _save(out, backend, head, result, plan)
+    return result
+
+
+def _plan(task: Task, examples: list[Example], config: FinetuneConfig, backend: TorchBackend) -> _Plan:
+    """Resolve the options against the encoder, sample and label the examples, and check every text."""
     info = backend.info
     k = parse_unfreeze(config.unfreeze, info.num_layers)
-    frozen = k == 0
-    cfg = config.resolved(frozen, task)
+    cfg = config.resolved(k == 0, task)
     if cfg.max_examples is not None and cfg.max_examples < len(examples):
         examples = random.Random(cfg.seed).sample(examples, cfg.max_examples)
     labels = label_set(examples)
     index = {name: i for i, name in enumerate(labels)}
-    gold = [targets(e, index) for e in examples]
     # wic reads the recipe's word vectors (its layers, context-only or not); classify and tag the top layer
     layers = resolve_layer_selection(info.recipe.layers if task == "wic" else -1, "mean", info.num_layers)
     context_only = task == "wic" and info.recipe.context_only
     check_reach(k, info.num_layers, layers.indices, config.unfreeze)
-    per_example = [units(e, context_only) for e in examples]  # every text checked before any training
+    per_example = [units(e, context_only) for e in examples]
     stride = run_options(backend, None, 4096, 32).stride
-    torch.manual_seed(cfg.seed)
-    n_states = info.num_layers + 1 if frozen else None
-    head = make_head(task, info.hidden_size, len(labels), n_states, layers.indices, context_only)
-    head = head.to(backend.device)
-    opened = open_parameters(backend.model, info.num_layers, k)
-    if frozen:
-        forward = _cached_forward(backend, head, per_example, stride, progress)
+    gold = [targets(e, index) for e in examples]
+    return _Plan(task, cfg, k, examples, labels, gold, layers, context_only, per_example, stride)
+
+
+def _head(task: Task, backend: TorchBackend, plan: _Plan) -> Head:
+    info = backend.info
+    n_states = info.num_layers + 1 if plan.frozen else None
+    head = make_head(task, info.hidden_size, len(plan.labels), n_states, plan.layers.indices, plan.context_only)
+    return head.to(backend.device)
+
+
+def _train(
+    backend: TorchBackend, head: Head, plan: _Plan, out: Path, resume: bool, progress: Reporter | bool
+) -> tuple[History, int, int, str]:
+    """Open the blocks to train, build the forward pass, split off validation and run the trainer."""
+    cfg = plan.cfg
+    opened = open_parameters(backend.model, backend.info.num_layers, plan.k)
+    if plan.frozen:
+        forward = _cached_forward(backend, head, plan.per_example, plan.stride, as_reporter(progress))
     else:
-        forward = _live_forward(backend, head, per_example, stride, layers)
-    train_idx, val_idx = split_validation(examples, cfg.val_share, cfg.seed)
-    validation = describe_split(examples, train_idx, val_idx, cfg.val_share)
-    (logger.info if val_idx else logger.warning)("%s: %s", task, validation)
+        forward = _live_forward(backend, head, plan.per_example, plan.stride, plan.layers)
+    train_idx, val_idx = split_validation(plan.examples, cfg.val_share, cfg.seed)
+    validation = describe_split(plan.examples, train_idx, val_idx, cfg.val_share)
+    (logger.info if val_idx else logger.warning)("%s: %s", plan.task, validation)
     if isinstance(head, CosineHead):
-        _calibrate(head, forward, train_idx, gold, cfg.batch_size * 2)
+        _calibrate(head, forward, train_idx, plan.gold, cfg.batch_size * 2)
     assert cfg.lr is not None and cfg.head_lr is not None
     trainer = Trainer(
         params=[(opened, cfg.lr), (list(head.parameters()), cfg.head_lr)],
         # wic: the encoder trains without dropout, so the cosines the head's threshold sees in training are the
         # ones it meets at prediction (with dropout they shift and the threshold follows them)
-        modules=[head] if frozen or isinstance(head, CosineHead) else [head, backend.model],
+        modules=[head] if plan.frozen or isinstance(head, CosineHead) else [head, backend.model],
         forward=forward,
-        gold=gold,
+        gold=plan.gold,
         config=cfg,
         checkpoint=out / CHECKPOINT,
         keep_start=isinstance(head, CosineHead),
     )
     history = trainer.fit(train_idx, val_idx, resume=resume, progress=progress)
-    backend.model.eval()
-    weights = head.mix.weights().tolist() if head.mix is not None else None
-    result = FinetuneResult(
-        out,
-        task,
-        config.unfreeze,
-        labels,
-        len(train_idx),
-        len(val_idx),
-        history.best_val,
-        weights,
-        history,
-        time.perf_counter() - t0,
-        validation,
-    )
-    meta = _meta(result, info.model_id, frozen, info.num_layers, cfg) | {
-        "layers": list(layers.indices),
-        "context_only": context_only,
+    return history, len(train_idx), len(val_idx), validation
+
+
+def _save(out: Path, backend: TorchBackend, head: Head, result: FinetuneResult, plan: _Plan) -> None:
+    """The model folder: the encoder, the head, what the run did (meta) and the recipe the folder loads with."""
+    info = backend.info
+    meta = _meta(result, info.model_id, plan.frozen, info.num_layers, plan.cfg) | {
+        "layers": list(plan.layers.indices),
+        "context_only": plan.context_only,
     }
-    save_folder(out, backend, head, meta, _recipe(info, frozen, task, layers, context_only))
-    return result
+    recipe = _recipe(info, plan.frozen, result.task, plan.layers, plan.context_only)
+    save_folder(out, backend, head, meta, recipe)
 
 
 def _calibrate(head: CosineHead, forward: Forward, train: list[int], gold: list[list[int]], batch: int) -> None:
@@ -156,19 +196,16 @@ def _calibrate(head: CosineHead, forward: Forward, train: list[int], gold: list[
 
 
 def _cached_forward(
-    backend: TorchBackend, head: Head, per_example: list[list[Unit]], stride: int, progress: bool
+    backend: TorchBackend, head: Head, per_example: list[list[Unit]], stride: int, progress: Reporter
 ) -> Forward:
     """Frozen encoder: every layer's group vectors computed once, (G, L+1, D); the head trains on the cache."""
     feats, starts = [], [0]
-    bar = progress_bar(progress, "examples")
-    with bar if bar is not None else nullcontext():
-        task = bar.add_task("features (frozen encoder, once)", total=len(per_example)) if bar is not None else None
+    with progress.task("features (frozen encoder, once)", len(per_example), "examples") as task:
         for s in range(0, len(per_example), 32):
             chunk = per_example[s : s + 32]
             feats.append(vectors(backend, [u for us in chunk for u in us], stride, all_layers=True))
             starts.extend(starts[-1] + sum(len(u.groups) for u in us) for us in chunk)
-            if bar is not None and task is not None:
-                bar.advance(task, len(chunk))
+            task.advance(len(chunk))
     cache = torch.cat(feats)  # (G, L+1, D)
 
     def forward(indices: Sequence[int]) -> torch.Tensor:

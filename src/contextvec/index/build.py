@@ -8,7 +8,6 @@ Index.open("my-index").search_like("We sat on the bank.", 14, 18)
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -20,12 +19,13 @@ from contextvec.errors import IndexStateError, InputFileError, OptionError
 from contextvec.index.manifest import MANIFEST, Manifest, verify
 from contextvec.index.shards import SHARD_DIR, ShardWriter
 from contextvec.index.table import LANCE_DIR
+from contextvec.io.corpus import Corpus, open_corpus
 from contextvec.options import renamed
-from contextvec.pipeline.corpus import Corpus, open_corpus
 from contextvec.pipeline.defaults import BATCH_DOCS, CONCURRENCY, SHARD_ROWS
 from contextvec.pipeline.embed_batch import Batch, EmbedBatch, IndexLevel, JobSpec
 from contextvec.pipeline.engines import PlannedShard, plan_shards, run_local, run_ray
-from contextvec.pipeline.memory import capped_arenas, release_free_memory
+from contextvec.pipeline.memory import release_free_memory
+from contextvec.progress import SILENT, Reporter, as_reporter
 from contextvec.protocol import EmbedderProtocol
 
 Engine = Literal["local", "ray"]
@@ -48,7 +48,7 @@ def build_index(
     gpus_per_actor: float = 0.0,
     cpus_per_actor: float | None = None,
     overwrite: bool = False,
-    progress: bool = False,
+    progress: Reporter | bool = False,
     embedder: EmbedderProtocol | None = None,
     num_gpus: float | None = None,
 ) -> Manifest:
@@ -57,7 +57,8 @@ def build_index(
     corpus: a .txt (one document per line), .jsonl ("text", optional "id"), .parquet ("text", optional "id")
     file, a folder of them, or "brown". `embedder` (local engine only) reuses an already loaded model, which
     must be `model`. `gpus_per_actor`, `cpus_per_actor`: what each Ray actor reserves (`num_gpus=` is the
-    deprecated spelling of the first). Returns the final manifest.
+    deprecated spelling of the first). `progress` counts documents (contextvec.progress). Returns the final
+    manifest.
     """
     if num_gpus is not None:
         renamed("build_index(num_gpus=...)", "build_index(gpus_per_actor=...)")
@@ -78,17 +79,16 @@ def build_index(
     done = set(manifest.done())
     from contextvec.index.table import build_tables
 
-    with capped_arenas():  # torch's, the writer's and LanceDB's threads share few heaps (pipeline/memory.py)
-        if manifest.shards_planned is None or len(done) < manifest.shards_planned:
-            ray_args = {"concurrency": concurrency, "gpus_per_actor": gpus_per_actor, "cpus_per_actor": cpus_per_actor}
-            _embed(folder, manifest, spec, source, shard_rows, batch_docs, engine, ray_args, progress, embedder)
-            release_free_memory()  # the build's model is gone: hand its pages back before the table build
-        if source.fingerprint() != fingerprint:
-            raise InputFileError(
-                f"{source.source}: the input changed while it was being indexed; re-run with --overwrite to index "
-                "the new version."
-            )
-        manifest.table = build_tables(folder, manifest)
+    if manifest.shards_planned is None or len(done) < manifest.shards_planned:
+        ray_args = {"concurrency": concurrency, "gpus_per_actor": gpus_per_actor, "cpus_per_actor": cpus_per_actor}
+        _embed(folder, manifest, spec, source, shard_rows, batch_docs, engine, ray_args, progress, embedder)
+        release_free_memory()  # the build's model is gone: hand its pages back before the table build
+    if source.fingerprint() != fingerprint:
+        raise InputFileError(
+            f"{source.source}: the input changed while it was being indexed; re-run with --overwrite to index "
+            "the new version."
+        )
+    manifest.table = build_tables(folder, manifest)
     manifest.complete = True
     manifest.save(folder)
     return manifest
@@ -103,7 +103,7 @@ def _embed(
     batch_docs: int,
     engine: Engine,
     ray_args: dict[str, Any],
-    progress: bool,
+    progress: Reporter | bool,
     embedder: EmbedderProtocol | None,
 ) -> None:
     """Embed the shards still missing and publish them; the model lives only here, not during the table build."""
@@ -113,7 +113,7 @@ def _embed(
         batches = run_ray(spec, shards, folder / ".staging", batch_docs=batch_docs, **ray_args)
     else:
         batches = run_local(EmbedBatch(spec, embedder), shards, batch_docs)
-    _write(folder, manifest, batches, ranges, progress, source)
+    _write(folder, manifest, batches, ranges, as_reporter(progress), source)
 
 
 def _prepare(folder: Path, spec: JobSpec, source: Corpus, shard_rows: int, overwrite: bool) -> Manifest:
@@ -170,13 +170,16 @@ def _write(
     manifest: Manifest,
     batches: Iterator[Batch],
     ranges: dict[int, tuple[int, int]],
-    progress: bool,
+    progress: Reporter,
     source: Corpus,
 ) -> None:
     """Split the row stream into shards, publish each, and update the manifest after each one."""
     writer = ShardWriter(folder)
     current = -1
-    with _Progress(progress, source, sum(s.end_seq - s.first_seq for s in manifest.shards)) as bar:
+    done_docs = sum(s.end_seq - s.first_seq for s in manifest.shards)  # shards finished by an earlier run
+    total = None if progress is SILENT else source.count()
+    n_rows = 0
+    with progress.task("indexing", total, "docs", completed=done_docs) as task:
         try:
             for batch in batches:
                 _check_layers(manifest, batch)
@@ -188,7 +191,9 @@ def _write(
                     current = k
                     rows = batch if len(ks) == 1 else {c: np.asarray(v)[shard == k] for c, v in batch.items()}
                     writer.append(k, rows)
-                bar.advance(len(shard), int(np.unique(np.asarray(batch["seq"])).size))
+                n_rows += len(shard)
+                task.advance(int(np.unique(np.asarray(batch["seq"])).size))
+                task.describe(f"indexing ({n_rows:,} rows)")
             if current >= 0:
                 _publish(folder, manifest, writer, current, ranges)
         except BaseException:
@@ -220,40 +225,3 @@ def _check_layers(manifest: Manifest, batch: Batch) -> None:
         if had is None:
             manifest.layers[level] = got
             manifest.dim = int(np.asarray(batch["vector"]).shape[1])
-
-
-class _Progress:
-    """A rich progress bar (documents, rows, rows/s, ETA) when a person is waiting; a no-op otherwise."""
-
-    def __init__(self, enabled: bool, source: Corpus, done_docs: int) -> None:
-        self.enabled, self.source, self.rows, self.t0 = enabled, source, 0, time.perf_counter()
-        self.done_docs = done_docs  # documents of shards finished by an earlier run
-
-    def __enter__(self) -> _Progress:
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self.bar = Progress(
-                TextColumn("indexing"),
-                BarColumn(),
-                TextColumn("{task.completed:,}/{task.total:,} docs"),
-                TextColumn("{task.fields[rows]:,} rows {task.fields[rate]:,.0f} rows/s"),
-                TimeRemainingColumn(),
-                console=Console(stderr=True),  # stdout stays for results
-            )
-            self.bar.start()
-            self.task = self.bar.add_task(
-                "index", total=self.source.count(), completed=self.done_docs, rows=0, rate=0.0
-            )
-        return self
-
-    def advance(self, rows: int, docs: int) -> None:
-        if self.enabled:
-            self.rows += rows
-            rate = self.rows / max(time.perf_counter() - self.t0, 1e-9)
-            self.bar.update(self.task, advance=docs, rows=self.rows, rate=rate)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            self.bar.stop()

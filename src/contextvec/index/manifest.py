@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from contextvec.errors import IndexStateError, OutputWriteError
+from contextvec.errors import IndexStateError
+from contextvec.io.atomic import write_atomic
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -66,7 +66,8 @@ class Manifest:
 
     def save(self, folder: Path) -> None:
         """Write manifest.json atomically: a crash leaves the old or the new one, never half of one."""
-        write_atomic(folder / MANIFEST, json.dumps(asdict(self), indent=1).encode("utf-8"))
+        data = json.dumps(asdict(self), indent=1).encode("utf-8")
+        write_atomic(folder / MANIFEST, data, then=", then re-run the same command: finished shards are kept")
 
     def done(self) -> dict[int, ShardInfo]:
         return {s.shard: s for s in self.shards}
@@ -107,32 +108,6 @@ def _schema_problem(raw: Any) -> str | None:
         if file is not None and (Path(file).is_absolute() or ".." in Path(file).parts):
             return f"shard {s['shard']}: file {file!r} is outside the index folder"
     return None
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to a temp name, fsync it, rename over `path`, fsync the folder."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with tmp.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputWriteError(
-            f"cannot write {path}: {exc.strerror or exc}. Free space or fix permissions, then "
-            "re-run the same command: finished shards are kept."
-        ) from None
-
-
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def sha256_file(path: Path) -> str:

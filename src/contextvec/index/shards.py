@@ -1,9 +1,9 @@
 """Shards: row batches -> one Parquet file (zstd) per shard, published like a database page.
 
-Rows are appended to `.shard-NNNNN.parquet.tmp`; on finish the file is fsynced, renamed to `shard-NNNNN.parquet`,
-the folder is fsynced, and only then is the shard recorded in the manifest (itself replaced atomically). A crash
-at any moment leaves finished shards, at most one temp file (removed on resume), and a manifest naming exactly
-the finished ones.
+Rows are appended to `.shard-NNNNN.parquet.tmp`; on finish the file is published as `shard-NNNNN.parquet`
+(io.atomic.publish: fsync, rename, fsync the folder), and only then is the shard recorded in the manifest
+(itself replaced atomically). A crash at any moment leaves finished shards, at most one temp file (removed on
+resume), and a manifest naming exactly the finished ones.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from contextvec.errors import OutputWriteError
-from contextvec.index.manifest import ShardInfo, fsync_dir, sha256_file
+from contextvec.index.manifest import ShardInfo, sha256_file
+from contextvec.io.atomic import publish
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -150,10 +151,7 @@ class ShardWriter:
         try:
             self._writer.close()
             self._writer = None
-            with tmp.open("rb+") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, final)
-            fsync_dir(final.parent)
+            publish(tmp, final)
         except OSError as exc:
             self.abort()
             raise OutputWriteError(f"cannot publish shard {k} ({final}): {exc}; re-run the same command.") from None

@@ -7,10 +7,7 @@ benchmarks/index.py, see docs/index.md) and exact. Word tables also get a scalar
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +27,8 @@ MIN_SAMPLE_RATE = 32  # never fewer training vectors a partition than this (abov
 PQ_BITS = 4  # 96 sub-vectors of 4 dims for minilm: 48 bytes a row, the same code size as 8 bits x 48
 # LanceDB's shuffle (rows -> partitions) holds up to LANCE_SHUFFLE_BATCH_BYTES (128 MiB by its own count) before
 # it spills to disk, and grows with N; 8 MiB took 69 MiB off its peak at 800k rows, though the step still grows
-# (benchmarks/index_table_memory.py, docs/index.md). A user's own setting of the variable wins.
+# (benchmarks/index_table_memory.py, docs/index.md). LanceDB 0.40 reads it only from the environment (no parameter),
+# and a library must not write the environment, so only the CLI sets it (`cli/index.py`); a user's own value wins.
 SHUFFLE_BATCH_BYTES = 8 * 2**20
 SCAN = {"batch_size": 8192, "batch_readahead": 1, "fragment_readahead": 1}  # a shard is read a few pages at a time
 
@@ -48,9 +46,9 @@ def connect(folder: Path) -> Any:
 
 def build_tables(folder: Path, manifest: Manifest, ann_min_rows: int = ANN_MIN_ROWS) -> dict[str, Any]:
     """(Re)create the `word` / `sentence` tables from the manifest's shards; returns {level: {rows, index}}."""
-    from contextvec.pipeline.memory import bounded_heaps
+    from contextvec.pipeline.memory import trimmed_heaps
 
-    with bounded_heaps():  # LanceDB's threads: their freed memory is handed back, not kept in a dozen heaps
+    with trimmed_heaps():  # LanceDB's threads: their freed memory is handed back, not kept in a dozen heaps
         return _build_tables(folder, manifest, ann_min_rows)
 
 
@@ -113,19 +111,6 @@ def ivf_pq_params(rows: int, dim: int) -> dict[str, int]:
     }
 
 
-@contextlib.contextmanager
-def _env_default(name: str, value: str) -> Iterator[None]:
-    """Set an environment variable for the block unless the user set it; restore it afterwards."""
-    if name in os.environ:
-        yield
-        return
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        os.environ.pop(name, None)
-
-
 def _vector_index(table: Any, rows: int, dim: int) -> str:
     """Build the IVF_PQ index (search refines PQ distances on the exact vectors); returns its description."""
     from lancedb.index import IvfPq
@@ -138,8 +123,7 @@ def _vector_index(table: Any, rows: int, dim: int) -> str:
         num_bits=p["num_bits"],
         sample_rate=p["sample_rate"],
     )
-    with _env_default("LANCE_SHUFFLE_BATCH_BYTES", str(SHUFFLE_BATCH_BYTES)):
-        table.create_index("vector", config=config, replace=True)
+    table.create_index("vector", config=config, replace=True)
     bits = "" if p["num_bits"] == 8 else f" bits={p['num_bits']}"
     sample = p["sample_rate"] * p["num_partitions"]
     return f"IVF_PQ partitions={p['num_partitions']} sub_vectors={p['num_sub_vectors']}{bits} sample={sample}"

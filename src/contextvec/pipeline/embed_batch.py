@@ -1,8 +1,9 @@
 """The one piece of work both corpus engines run: a batch of documents -> index rows (a dict of arrays).
 
 `EmbedBatch` has Ray Data's batch-inference shape: `__init__` loads the model once (per actor on Ray), and
-`__call__` maps a batch dict {"seq", "doc_id", "text", "shard"} to a batch dict of rows. The local engine calls
-the very same object in a loop, so the two engines differ only in the scheduler; it also passes "document" (the
+`__call__` maps a batch dict {"seq", "doc_id", "text", "shard"} to a batch dict of rows, and does nothing else
+(keeping the heap flat between batches is the engines' job, engines.py). The local engine calls the very same
+object in a loop, so the two engines differ only in the scheduler; it also passes "document" (the
 corpus reader's validated `contextvec.text.Document`s), so this process splits each text into words only once.
 
 Row columns (see docs/index.md): seq, shard, doc_id, level ("word" | "sentence"), start, end (char offsets in
@@ -21,8 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from contextvec.errors import OptionError
-from contextvec.pipeline.corpus import Doc
-from contextvec.pipeline.memory import HeapAllowance
+from contextvec.io.corpus import Doc
 from contextvec.protocol import EmbedderProtocol
 from contextvec.sentences import sentence_of_docs, split_sentences
 from contextvec.text import Document
@@ -49,20 +49,11 @@ class JobSpec:
 class EmbedBatch:
     """Load the model once; map document batches to index rows."""
 
-    def __init__(
-        self, spec: JobSpec | dict[str, Any], embedder: EmbedderProtocol | None = None, threads: int | None = None
-    ) -> None:
-        """`threads`: torch threads for this worker (Ray actors pass their CPU share; None leaves torch's default)."""
+    def __init__(self, spec: JobSpec | dict[str, Any], embedder: EmbedderProtocol | None = None) -> None:
         from contextvec.loader import load_embedder
-
-        if threads is not None:
-            import torch
-
-            torch.set_num_threads(threads)
 
         self.spec = spec if isinstance(spec, JobSpec) else JobSpec(**spec)
         self.embedder = embedder or load_embedder(self.spec.model, **self.spec.model_options)
-        self.heap = HeapAllowance()
 
     def __call__(self, batch: Batch) -> Batch:
         texts = [str(t) for t in batch["text"]]
@@ -87,7 +78,6 @@ class EmbedBatch:
             doc = doc[order]
         for key in ("seq", "shard", "doc_id"):
             out[key] = np.asarray(batch[key])[doc]
-        self.heap.after_batch()  # this batch's activations are freed: keep the heap from creeping up (memory.py)
         return out
 
     def _words(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,7 @@ from contextvec.options import (
     renamed,
 )
 from contextvec.pipeline.memory import HeapAllowance
+from contextvec.progress import SILENT, Reporter, as_reporter
 from contextvec.protocol import EmbedderProtocol
 from contextvec.results import Embeddings
 from contextvec.text import Document, locate_span, make_document
@@ -47,7 +48,7 @@ def embed_file(
     sentence_pooling: SentencePoolingArg = None,
     vector_dtype: OutputDType = "float32",
     chunk_size: int = 512,
-    on_progress: Callable[[int], None] | None = None,
+    progress: Reporter | bool = False,
     dtype: OutputDType | None = None,
 ) -> int:
     """Write one row per token/word/span/sentence of `source` to `out`; returns the number of rows.
@@ -56,7 +57,8 @@ def embed_file(
     (check_destination) before anything is read or embedded. Columns: line (input line), id (jsonl "id" or null),
     text_index (record number), start, end, text, level extras, vector. Nothing is written to `out` unless the
     whole file succeeds; temp files of killed earlier runs are removed. `vector_dtype`: the vectors' type in the
-    file (`dtype=` is its deprecated spelling; a model's precision is `Embedder(dtype=)`).
+    file (`dtype=` is its deprecated spelling; a model's precision is `Embedder(dtype=)`). `progress` counts texts
+    (input records).
     """
     if dtype is not None:
         renamed("embed_file(dtype=...)", "embed_file(vector_dtype=...)")
@@ -67,7 +69,9 @@ def embed_file(
     sink = JsonlSink(out) if check_destination(out, [source]) == "jsonl" else ParquetSink(out)
     done = 0
     heap = HeapAllowance()
-    with sink:
+    reporter = as_reporter(progress)
+    total = None if reporter is SILENT else sum(1 for _ in read_records(source, fmt))
+    with sink, reporter.task(f"embedding {source.name} ({level}s)", total, "texts") as task:
         for chunk in _chunks(read_records(source, fmt), chunk_size):
             result = _embed_chunk(
                 embedder, chunk, source, level, layers, layer_pooling, subword_pooling, sentence_pooling
@@ -82,8 +86,7 @@ def embed_file(
             del result, table
             heap.after_batch()  # keep the heap flat over a long file (pipeline/memory.py)
             done += len(chunk)
-            if on_progress is not None:
-                on_progress(len(chunk))
+            task.advance(len(chunk))
         if sink.rows == 0:
             raise InputFileError(f"{source}: no non-blank lines, so there is nothing to embed.")
         return sink.rows

@@ -10,11 +10,13 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from contextvec.extras import require_extra
-from contextvec.pipeline.corpus import Doc
+from contextvec.io.corpus import Doc
 from contextvec.pipeline.defaults import BATCH_WORDS
 from contextvec.pipeline.embed_batch import Batch, EmbedBatch, JobSpec, docs_batch
+from contextvec.pipeline.memory import HeapAllowance
 
 PlannedShard = tuple[int, list[Doc]]
 
@@ -38,8 +40,10 @@ def run_local(
     """Row batches of each shard, in order, computed in this process.
 
     A batch is up to `batch_docs` documents and closes early at `batch_words` words, so a corpus of long
-    documents does not hold batch_docs long documents' vectors at once.
+    documents does not hold batch_docs long documents' vectors at once. After each batch, once its activations
+    are freed, the heap is kept from creeping up (pipeline/memory.py).
     """
+    heap = HeapAllowance()
     for k, docs in shards:
         part: list[Doc] = []
         words = 0
@@ -47,7 +51,9 @@ def run_local(
             part.append(doc)
             words += doc.n_words
             if len(part) >= batch_docs or words >= batch_words or i == len(docs) - 1:
-                yield fn(docs_batch(part, k))
+                rows = fn(docs_batch(part, k))
+                heap.after_batch()
+                yield rows
                 part, words = [], 0
 
 
@@ -86,7 +92,7 @@ def run_ray(
         cpus_per_actor = max(0.1, min(1.0, (total - 1.0) / concurrency))
     ds = ray.data.read_parquet([str(f) for f in files])
     mapped = ds.map_batches(
-        EmbedBatch,
+        RayWorker,
         fn_constructor_kwargs={"spec": spec.to_json(), "threads": max(1, int(cpus_per_actor))},
         num_cpus=cpus_per_actor,
         batch_size=batch_docs,
@@ -98,6 +104,23 @@ def run_ray(
         yield from mapped.iter_batches(batch_size=None, batch_format="numpy")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+class RayWorker:
+    """One Ray actor: a process of its own, which it sets up (torch threads = its CPU share) before loading the
+    model once; then, per batch, the same `EmbedBatch` as the local engine and the same heap upkeep."""
+
+    def __init__(self, spec: dict[str, Any], threads: int) -> None:
+        import torch
+
+        torch.set_num_threads(threads)  # the actor's own process, started for this job: not the caller's
+        self.embed = EmbedBatch(spec)
+        self.heap = HeapAllowance()
+
+    def __call__(self, batch: Batch) -> Batch:
+        rows = self.embed(batch)
+        self.heap.after_batch()
+        return rows
 
 
 def _stage(shards: Iterable[PlannedShard], staging: Path) -> list[Path]:

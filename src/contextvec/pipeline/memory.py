@@ -13,9 +13,11 @@ also flattens memory but cost about 45% of the speed (page faults on every large
 LanceDB's index build is Rust on glibc's malloc from a dozen threads; each thread gets its own heap ("arena"),
 buffers allocated on one thread are freed on another, and the free space scattered over the arenas grew with the
 rows indexed (benchmarks/index_table_memory.py); torch's and the shard writer's threads do the same on a smaller
-scale while a corpus is embedded. `capped_arenas` caps the arenas that threads started inside it can create (the
-whole index build runs inside it); `bounded_heaps` also trims every arena while it runs (the LanceDB step).
-Anything but glibc: a no-op.
+scale while a corpus is embedded. `trimmed_heaps` hands every arena's free pages back from a thread while its
+block runs (the index's LanceDB step); the thread is joined before the block ends and changes no setting.
+`capped_arenas` caps the arenas that threads started inside it can create. That is a process-wide allocator
+setting glibc may keep for good, so no library function uses it: only the CLI's `contextvec index build` runs
+inside it (a program of your own can do the same). Anything but glibc: a no-op.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any
 
 M_ARENA_MAX = -8  # mallopt parameter (malloc.h)
 HEAP_ARENAS = 2  # arenas for threads first allocating inside `capped_arenas` (memory measured: docs/index.md)
-TRIM_EVERY_S = 0.2  # how often `bounded_heaps` hands free pages back while its block runs
+TRIM_EVERY_S = 0.2  # how often `trimmed_heaps` hands free pages back while its block runs
 HEAP_ALLOWANCE_MIB = 64  # growth past the first batch's size that `HeapAllowance` lets the heap keep
 _lock = threading.Lock()
 _capping = 0  # `capped_arenas` blocks running: the first one caps, the last one out restores
@@ -120,12 +122,12 @@ def capped_arenas(arenas: int = HEAP_ARENAS) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def bounded_heaps(arenas: int = HEAP_ARENAS, every_s: float = TRIM_EVERY_S) -> Iterator[None]:
-    """Run a block of multi-threaded native work (LanceDB) with its memory kept from spreading: arenas capped
-    (`capped_arenas`) and every arena's free pages handed back every `every_s` seconds until the block ends.
+def trimmed_heaps(every_s: float = TRIM_EVERY_S) -> Iterator[None]:
+    """Run a block of multi-threaded native work (LanceDB) while a thread hands every arena's free pages back to
+    the OS every `every_s` seconds; the thread stops (joined) when the block ends, whatever way it ends.
 
     The periodic trim costs about 7% of the speed of a corpus embedding on 2 cores, so the index build runs only
-    its LanceDB step in this block (the embedding trims after each batch instead).
+    its LanceDB step in this block (the embedding trims after each batch instead, `HeapAllowance`).
     """
     lib = _libc()
     if lib is None:
@@ -138,11 +140,10 @@ def bounded_heaps(arenas: int = HEAP_ARENAS, every_s: float = TRIM_EVERY_S) -> I
             lib.malloc_trim(0)
 
     trimmer = threading.Thread(target=trim, name="contextvec-trim", daemon=True)
-    with capped_arenas(arenas):
-        trimmer.start()
-        try:
-            yield
-        finally:
-            done.set()
-            trimmer.join()
-            release_free_memory()
+    trimmer.start()
+    try:
+        yield
+    finally:
+        done.set()
+        trimmer.join()
+        release_free_memory()

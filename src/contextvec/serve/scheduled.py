@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from contextvec.embedder import Embedder
 from contextvec.models.backend import ModelInfo
 from contextvec.options import LayerPoolingArg, LayersArg, SentencePoolingArg, SubwordPooling
+from contextvec.progress import Reporter
 from contextvec.protocol import EmbedderProtocol, SpanInput, TextInput
 from contextvec.results import (
     Embeddings,
@@ -107,7 +108,7 @@ class ScheduledEmbedder:
         *,
         layers: LayersArg | None = None,
         layer_pooling: LayerPoolingArg = "mean",
-        progress: bool = False,
+        progress: Reporter | bool = False,
     ) -> TokenEmbeddings:
         e = self._embedder
         return self._chunked(texts, lambda p: e.embed_tokens(p, layers=layers, layer_pooling=layer_pooling))
@@ -120,7 +121,7 @@ class ScheduledEmbedder:
         layer_pooling: LayerPoolingArg = "mean",
         subword_pooling: SubwordPooling = "mean",
         context_only: bool = False,
-        progress: bool = False,
+        progress: Reporter | bool = False,
     ) -> WordEmbeddings:
         e = self._embedder
         return self._chunked(
@@ -142,7 +143,7 @@ class ScheduledEmbedder:
         layer_pooling: LayerPoolingArg = "mean",
         subword_pooling: SubwordPooling = "mean",
         context_only: bool = False,
-        progress: bool = False,
+        progress: Reporter | bool = False,
     ) -> SpanEmbeddings:
         e = self._embedder
         return self._chunked(
@@ -164,7 +165,7 @@ class ScheduledEmbedder:
         layers: LayersArg | None = None,
         layer_pooling: LayerPoolingArg = "mean",
         normalize: bool | None = None,
-        progress: bool = False,
+        progress: Reporter | bool = False,
     ) -> SentenceEmbeddings:
         e = self._embedder
         return self._chunked(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -20,6 +20,7 @@ import numpy as np
 from contextvec.embedder import Embedder
 from contextvec.errors import OptionError
 from contextvec.options import LayersArg
+from contextvec.progress import SILENT, Reporter, as_reporter
 from contextvec.static.corpus import CorpusWords
 from contextvec.static.vectors import F32, StaticVectors
 
@@ -35,16 +36,17 @@ def distill(
     chunk_texts: int = 256,
     seed: int = 0,
     vocabulary: Collection[str] | None = None,
-    on_progress: Callable[[int], None] | None = None,
+    progress: Reporter | bool = False,
 ) -> StaticVectors:
     """Average (or take the first PC of) every word's contextual vectors over the corpus.
 
     `vocabulary` restricts the words kept (e.g. to those an evaluation asks about), and with it the memory.
+    `progress` counts the corpus's texts.
     """
     if method not in ("mean", "pc1"):
         raise OptionError(f"method={method!r}: use 'mean' or 'pc1'.")
     acc = _accumulate(
-        embedder, corpus, layers, "mean", method == "pc1", max_samples, chunk_texts, seed, vocabulary, on_progress
+        embedder, corpus, layers, "mean", method == "pc1", max_samples, chunk_texts, seed, vocabulary, progress
     )
     keep = acc.kept(min_count)
     rows = []
@@ -68,10 +70,10 @@ def distill_layers(
     min_count: int = 1,
     chunk_texts: int = 256,
     vocabulary: Collection[str] | None = None,
-    on_progress: Callable[[int], None] | None = None,
+    progress: Reporter | bool = False,
 ) -> list[StaticVectors]:
     """Mean-distilled vectors for every layer 0..L at once (one pass: layers concatenated, then split)."""
-    acc = _accumulate(embedder, corpus, "all", "concat", False, 0, chunk_texts, 0, vocabulary, on_progress)
+    acc = _accumulate(embedder, corpus, "all", "concat", False, 0, chunk_texts, 0, vocabulary, progress)
     keep = acc.kept(min_count)
     means = np.stack([acc.sums[acc.index[w]] / acc.counts[acc.index[w]] for w in keep])  # (V, (L+1) * D)
     per_layer = np.split(means, embedder.info.num_layers + 1, axis=1)  # (L+1) x (V, D)
@@ -90,6 +92,21 @@ class _Accumulator:
     counts: list[int] = field(default_factory=list)
     samples: list[list[F32]] = field(default_factory=list)
 
+    def add(self, key: str, vec: F32, max_samples: int, rng: random.Random) -> None:
+        """Count one occurrence of `key`; keep a reservoir sample of at most `max_samples` of its vectors."""
+        i = self.index.get(key)
+        if i is None:
+            i = self.index[key] = len(self.sums)
+            self.sums.append(np.zeros_like(vec))
+            self.counts.append(0)
+            self.samples.append([])
+        self.sums[i] += vec
+        self.counts[i] += 1
+        if len(self.samples[i]) < max_samples:  # reservoir: each occurrence kept with probability max_samples / count
+            self.samples[i].append(vec.copy())
+        elif max_samples and (j := rng.randrange(self.counts[i])) < max_samples:
+            self.samples[i][j] = vec.copy()
+
     def kept(self, min_count: int) -> list[str]:
         keep = [w for w, i in self.index.items() if self.counts[i] >= min_count]
         if not keep:
@@ -107,32 +124,21 @@ def _accumulate(
     chunk_texts: int,
     seed: int,
     vocabulary: Collection[str] | None,
-    on_progress: Callable[[int], None] | None,
+    progress: Reporter | bool,
 ) -> _Accumulator:
     """Stream the corpus through embed_words, keeping a sum and count (and a reservoir sample) per word."""
     rng = random.Random(seed)
     wanted = None if vocabulary is None else {w.lower() if corpus.lowercase else w for w in vocabulary}
     acc = _Accumulator()
     texts = corpus.texts()
-    while chunk := list(itertools.islice(texts, chunk_texts)):
-        res = embedder.embed_words(chunk, layers=layers, layer_pooling=layer_pooling)
-        for word, vec in zip(res.strings, res.vectors, strict=True):
-            key = word.lower() if corpus.lowercase else word
-            if wanted is not None and key not in wanted:
-                continue
-            i = acc.index.get(key)
-            if i is None:
-                i = acc.index[key] = len(acc.sums)
-                acc.sums.append(np.zeros_like(vec))
-                acc.counts.append(0)
-                acc.samples.append([])
-            acc.sums[i] += vec
-            acc.counts[i] += 1
-            if sample:  # reservoir sampling: each occurrence kept with probability max_samples / count
-                if len(acc.samples[i]) < max_samples:
-                    acc.samples[i].append(vec.copy())
-                elif (j := rng.randrange(acc.counts[i])) < max_samples:
-                    acc.samples[i][j] = vec.copy()
-        if on_progress is not None:
-            on_progress(len(chunk))
+    reporter = as_reporter(progress)
+    total = None if reporter is SILENT else sum(1 for _ in corpus.texts())
+    with reporter.task(f"distilling {embedder.model_id}", total, "texts") as task:
+        while chunk := list(itertools.islice(texts, chunk_texts)):
+            res = embedder.embed_words(chunk, layers=layers, layer_pooling=layer_pooling)
+            for word, vec in zip(res.strings, res.vectors, strict=True):
+                key = word.lower() if corpus.lowercase else word
+                if wanted is None or key in wanted:
+                    acc.add(key, vec, max_samples if sample else 0, rng)
+            task.advance(len(chunk))
     return acc

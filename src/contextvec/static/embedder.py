@@ -15,6 +15,7 @@ import numpy as np
 
 from contextvec.errors import InvalidInputError, OptionError, SpanError
 from contextvec.options import LayerPoolingArg, LayersArg, SentencePoolingArg, SubwordPooling, strict_options
+from contextvec.progress import Reporter
 from contextvec.protocol import SpanInput, TextInput
 from contextvec.results import (
     SentenceEmbeddings,
@@ -100,7 +101,7 @@ class StaticEmbedder:
         *,
         layers: LayersArg | None = None,
         layer_pooling: LayerPoolingArg = "mean",
-        progress: bool = False,
+        progress: Reporter | bool = False,
     ) -> TokenEmbeddings:
         """One row per known word (a static model's tokens are its words)."""
         _no_layers(layers, layer_pooling)
@@ -126,7 +127,7 @@ class StaticEmbedder:
         layer_pooling: LayerPoolingArg = "mean",
         subword_pooling: SubwordPooling = "mean",
         context_only: bool = False,
-        progress: bool = False,
+        progress: Reporter | bool = False,
     ) -> WordEmbeddings:
         """One row per known word; unknown words are listed in `dropped`."""
         _no_layers(layers, layer_pooling, context_only)
@@ -157,7 +158,7 @@ class StaticEmbedder:
         layer_pooling: LayerPoolingArg = "mean",
         subword_pooling: SubwordPooling = "mean",
         context_only: bool = False,
-        progress: bool = False,
+        progress: Reporter | bool = False,
     ) -> SpanEmbeddings:
         """One row per span: the mean vector of its known words (one word: that word's vector)."""
         _no_layers(layers, layer_pooling, context_only)
@@ -189,7 +190,7 @@ class StaticEmbedder:
         layers: LayersArg | None = None,
         layer_pooling: LayerPoolingArg = "mean",
         normalize: bool | None = None,
-        progress: bool = False,
+        progress: Reporter | bool = False,
     ) -> SentenceEmbeddings:
         """One row per text: the mean (default) or max of its known words' vectors."""
         _no_layers(layers, layer_pooling)

@@ -14,11 +14,17 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from contextvec.errors import InputFileError, OptionError
+from contextvec.scoped import seeded
 from contextvec.static.vectors import StaticVectors
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 CUISINES: dict[str, list[str]] = {
     "italian": ["pizza", "lasagna", "risotto", "tiramisu", "gnocchi", "carbonara", "bruschetta", "gelato"],
@@ -101,36 +107,43 @@ def train_task_embeddings(
     ids = torch.full((len(baskets), L), V, dtype=torch.long)  # (N, L)
     for n, b in enumerate(baskets):
         ids[n, : len(b)] = torch.tensor([index[x] for x in b])
-    torch.manual_seed(seed)
-    emb = nn.Embedding(V + 1, dim, padding_idx=V)
-    # small initial vectors (as word2vec): what the rows end up holding is what the task put there, not the
-    # random start, which with N(0, 1) would dominate every cosine
-    nn.init.normal_(emb.weight, std=0.01)
-    with torch.no_grad():
-        emb.weight[V].zero_()
-    out = nn.Linear(dim, V)
+    with seeded(seed) as gen:  # the layers' initialisation draws from torch's RNG: scoped, the caller's is kept
+        emb = nn.Embedding(V + 1, dim, padding_idx=V)
+        # small initial vectors (as word2vec): what the rows end up holding is what the task put there, not the
+        # random start, which with N(0, 1) would dominate every cosine
+        nn.init.normal_(emb.weight, std=0.01)
+        with torch.no_grad():
+            emb.weight[V].zero_()
+        out = nn.Linear(dim, V)
     opt = torch.optim.Adam([*emb.parameters(), *out.parameters()], lr=lr)
-    gen = torch.Generator().manual_seed(seed)
     for _ in range(epochs):
         for batch in torch.randperm(len(baskets), generator=gen).split(batch_size):  # type: ignore[no-untyped-call]
-            x = ids[batch]  # (B, L)
-            real = x != V
-            # hide one real item per basket, at random
-            hide = torch.multinomial(real.float(), 1, generator=gen).squeeze(1)  # (B,)
-            target = x[torch.arange(len(x)), hide]  # (B,)
-            context = real.clone()
-            context[torch.arange(len(x)), hide] = False
-            e = emb(x) * context.unsqueeze(-1)  # (B, L, D), hidden and padding zeroed
-            mean = e.sum(1) / context.sum(1, keepdim=True).clamp(min=1)  # (B, D)
-            logits = out(mean)  # (B, V)
-            # a basket holds each item once, so the items in view cannot be the hidden one: leave them out of the
-            # softmax, or the embedding layer learns "not me" instead of "goes with"
-            seen = torch.zeros((len(x), V + 1), dtype=torch.bool)  # the extra column takes the padding
-            seen.scatter_(1, x, context)
-            seen = seen[:, :V]
-            loss = nn.functional.cross_entropy(logits.masked_fill(seen, float("-inf")), target)
+            loss = _hide_one_loss(ids[batch], emb, out, V, gen)
             opt.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]
             opt.step()
     matrix = emb.weight.detach()[:V].numpy().astype(np.float32)  # (V, D)
     return StaticVectors(vocab, matrix, name="task-embedding")
+
+
+def _hide_one_loss(x: torch.Tensor, emb: nn.Embedding, out: nn.Linear, V: int, gen: torch.Generator) -> torch.Tensor:
+    """Cross-entropy of predicting one hidden real item of each basket (B, L) from the mean of the others."""
+    import torch
+    from torch import nn
+
+    real = x != V
+    # hide one real item per basket, at random
+    hide = torch.multinomial(real.float(), 1, generator=gen).squeeze(1)  # (B,)
+    target = x[torch.arange(len(x)), hide]  # (B,)
+    context = real.clone()
+    context[torch.arange(len(x)), hide] = False
+    e = emb(x) * context.unsqueeze(-1)  # (B, L, D), hidden and padding zeroed
+    mean = e.sum(1) / context.sum(1, keepdim=True).clamp(min=1)  # (B, D)
+    logits = out(mean)  # (B, V)
+    # a basket holds each item once, so the items in view cannot be the hidden one: leave them out of the
+    # softmax, or the embedding layer learns "not me" instead of "goes with"
+    seen = torch.zeros((len(x), V + 1), dtype=torch.bool)  # the extra column takes the padding
+    seen.scatter_(1, x, context)
+    seen = seen[:, :V]
+    loss: torch.Tensor = nn.functional.cross_entropy(logits.masked_fill(seen, float("-inf")), target)
+    return loss

@@ -1,13 +1,12 @@
 """Checkpoints: written atomically (temp file, fsync, rename) with a SHA-256 of their contents, and verified
 before anything in them is used, so a half-written or damaged file is refused with an error instead of loaded.
 
-File layout: b"CVCKPT1\\n" + 64 hex digits (SHA-256 of the payload) + b"\\n" + payload (torch.save of a dict).
+File layout: io.atomic's checked file (a SHA-256 header) around a payload, torch.save of a dict.
 Names are step-00000200.ckpt in OUT/checkpoints/; the newest complete one is what --resume continues from.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 from pathlib import Path
@@ -16,12 +15,9 @@ from typing import Any
 import torch
 
 from contextvec.errors import CheckpointError
-from contextvec.io.atomic import publish, remove_stale_temps, temp_path
+from contextvec.io.atomic import read_checked, write_checked
 
 logger = logging.getLogger(__name__)
-
-MAGIC = b"CVCKPT1\n"
-HEADER = len(MAGIC) + 64 + 1
 
 
 def checkpoint_dir(out: Path) -> Path:
@@ -41,27 +37,17 @@ def list_checkpoints(out: Path) -> list[Path]:
 def save_checkpoint(out: Path, step: int, state: dict[str, Any], keep: int) -> Path:
     """Write `state` as OUT/checkpoints/step-N.ckpt atomically, then delete all but the `keep` newest."""
     path = checkpoint_path(out, step)
-    write_checked(path, state)
+    write_state(path, state)
     for old in list_checkpoints(out)[:-keep]:
         old.unlink(missing_ok=True)
     return path
 
 
-def write_checked(path: Path, state: dict[str, Any]) -> None:
-    """Write `state` (tensors, numbers, strings, lists, dicts) to `path` in the checksummed layout, atomically."""
+def write_state(path: Path, state: dict[str, Any]) -> None:
+    """Write `state` (tensors, numbers, strings, lists, dicts) to `path`: checksummed, atomically (io.atomic)."""
     buf = io.BytesIO()
     torch.save(state, buf)
-    payload = buf.getvalue()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(path)
-    tmp = temp_path(path)
-    try:
-        with tmp.open("wb") as fh:
-            fh.write(MAGIC + hashlib.sha256(payload).hexdigest().encode("ascii") + b"\n")
-            fh.write(payload)
-        publish(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_checked(path, buf.getvalue())
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
@@ -72,28 +58,13 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         if others
         else "start the run again without --resume"
     )
-    return read_checked(path, fix)
+    return read_state(path, fix)
 
 
-def read_checked(path: Path, fix: str) -> dict[str, Any]:
-    """Read a file `write_checked` wrote: its checksum verified before anything is unpickled, and then only
+def read_state(path: Path, fix: str) -> dict[str, Any]:
+    """Read a file `write_state` wrote: its checksum verified before anything is unpickled, and then only
     tensors and plain values (torch's weights_only loader: no code runs). `fix` ends every error message."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CheckpointError(f"checkpoint {path} cannot be read ({exc.strerror}); {fix}.") from None
-    if len(data) < HEADER or not data.startswith(MAGIC):
-        raise CheckpointError(
-            f"checkpoint {path} is not a contextvec checkpoint or was cut short ({len(data)} bytes); {fix}."
-        )
-    expected = data[len(MAGIC) : HEADER - 1].decode("ascii", "replace")
-    payload = data[HEADER:]
-    actual = hashlib.sha256(payload).hexdigest()
-    if actual != expected:
-        raise CheckpointError(
-            f"checkpoint {path} is corrupt or half-written: its SHA-256 is {actual[:12]}…, the file says "
-            f"{expected[:12]}… ({len(payload)} payload bytes); {fix}."
-        )
+    payload = read_checked(path, fix)
     try:
         state = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=True)
     except Exception as exc:  # a matching checksum over a payload that is not plain data (e.g. pickled code)

@@ -1,5 +1,6 @@
-"""Training text: the offline Brown corpus by name, or a UTF-8 file (one document per line), split into the
-documents trained on and the held-out documents perplexity is measured on (every 10th document)."""
+"""Training text: a corpus read by the one corpus reader (io.corpus: a document is one text — a line of a .txt
+file, a Brown sentence), split into the documents trained on and the held-out documents perplexity is measured
+on (every 10th document)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from contextvec.errors import InputFileError, OptionError
+from contextvec.errors import InputFileError
 
 HOLDOUT_EVERY = 10  # document k is held out when k % 10 == 9
 
 
 @dataclass(frozen=True)
 class Corpus:
-    """Documents as lists of texts (Brown: a file's sentences; a text file: one line each)."""
+    """Documents as lists of texts (one text each: the corpus reader's documents)."""
 
     name: str
     train: list[list[str]]
@@ -45,31 +46,12 @@ def _split(name: str, docs: list[list[str]]) -> Corpus:
     return Corpus(name, train, heldout)
 
 
-def brown_documents() -> list[list[str]]:
-    """The 500 Brown files (ca01 .. cr09), each as its sentences (words joined by spaces)."""
-    from contextvec.data.brown import tagged_sentences
-
-    docs: dict[str, list[str]] = {}
-    for fid, tokens in tagged_sentences():
-        docs.setdefault(fid, []).append(" ".join(w for w, _ in tokens))
-    return list(docs.values())
-
-
 def load_corpus(source: str | Path) -> Corpus:
-    """'brown' (the offline Brown corpus), or a UTF-8 text file with one document per line."""
-    if str(source) == "brown":
-        return _split("brown", brown_documents())
-    path = Path(source)
-    if not path.is_file():
-        raise OptionError(
-            f"corpus {str(source)!r} is neither 'brown' nor an existing text file; give a UTF-8 file with one "
-            "document per line, or 'brown' for the offline Brown corpus."
-        )
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise InputFileError(f"{path}: not UTF-8 text (byte {exc.start}); convert it to UTF-8.") from None
-    docs = [[line.strip()] for line in lines if line.strip()]
+    """The documents of `source` as the one corpus reader gives them (io.corpus: 'brown', a .txt file with one
+    document a line, .jsonl, .parquet or a folder of them), split into trained-on and held-out documents."""
+    from contextvec.io.corpus import open_corpus
+
+    docs = [[text.strip()] for text in open_corpus(source).texts()]
     if not docs:
-        raise InputFileError(f"{path}: no text to train on (every line is blank).")
-    return _split(str(path), docs)
+        raise InputFileError(f"{source}: no text to train on (every document is blank).")
+    return _split(str(source), docs)

@@ -1,4 +1,4 @@
-"""The shared training loop: steps and/or minutes, a seeded and resumable run, checkpoints, a progress bar.
+"""The shared training loop: steps and/or minutes, a seeded and resumable run, checkpoints, progress reported.
 
 Every way a run ends — its steps or minutes are used up, Ctrl-C, SIGTERM — writes a checkpoint and a loadable
 model folder; a killed run (SIGKILL, power loss) loses only the steps since its last periodic checkpoint.
@@ -6,17 +6,16 @@ model folder; a killed run (SIGKILL, power loss) loses only the steps since its 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from contextvec.progress import Reporter, as_reporter
 from contextvec.train.config import LoopConfig
 from contextvec.train.tasks import Task
 
@@ -39,35 +38,6 @@ def _done(state: LoopState, loop: LoopConfig) -> bool:
     return loop.max_minutes is not None and state.seconds >= loop.max_minutes * 60
 
 
-def _fraction(state: LoopState, loop: LoopConfig) -> float:
-    parts = []
-    if loop.steps is not None:
-        parts.append(state.step / loop.steps)
-    if loop.max_minutes is not None:
-        parts.append(state.seconds / (loop.max_minutes * 60))
-    return min(1.0, max(parts))
-
-
-@contextlib.contextmanager
-def _bar(enabled: bool, label: str) -> Iterator[Any]:
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("step {task.fields[step]}  loss {task.fields[loss]:.3f}  {task.fields[tps]:,.0f} tok/s"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-    ) as bar:
-        yield bar
-
-
 def run_loop(
     task: Task,
     optimizer: torch.optim.Optimizer,
@@ -78,17 +48,18 @@ def run_loop(
     *,
     log_path: Path,
     checkpoint: Any,  # () -> None: writes a checkpoint of the current state
-    progress: bool = False,
+    progress: Reporter | bool = False,
 ) -> LoopState:
-    """Train until `loop`'s steps or minutes are used; checkpoints every `checkpoint_every` steps."""
+    """Train until `loop`'s steps or minutes are used; checkpoints every `checkpoint_every` steps.
+
+    `progress` counts steps (`loop.steps`); a run limited by minutes alone counts them against no total."""
     model = task.model
     model.train()
-    with _bar(progress, f"training {task.kind}") as bar, log_path.open("a", encoding="utf-8") as log:
-        job = (
-            bar.add_task(f"training {task.kind}", total=1000, step=state.step, loss=float("nan"), tps=0.0)
-            if bar
-            else None
-        )
+    reporter = as_reporter(progress)
+    with (
+        reporter.task(f"training {task.kind}", loop.steps, "steps", completed=state.step) as bar,
+        log_path.open("a", encoding="utf-8") as log,
+    ):
         window_tokens, window_start = 0, time.perf_counter()
         while not _done(state, loop):
             start = time.perf_counter()
@@ -117,10 +88,8 @@ def run_loop(
                 }
                 log.write(json.dumps(row) + "\n")
                 log.flush()
-                if bar is not None:
-                    bar.update(job, completed=1000 * _fraction(state, loop), step=state.step, loss=row["loss"], tps=tps)
+                bar.describe(f"training {task.kind}  loss {row['loss']:.3f}  {tps:,.0f} tok/s")
+            bar.advance()
             if state.step % loop.checkpoint_every == 0 and not _done(state, loop):
                 checkpoint()
-        if bar is not None:
-            bar.update(job, completed=1000)
     return state

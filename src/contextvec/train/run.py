@@ -15,6 +15,8 @@ import torch
 from contextvec.errors import CheckpointError, OptionError, OutputPathError
 from contextvec.io.atomic import sigterm_exits
 from contextvec.models.recipes import DEFAULT_SENTENCE_RECIPE, TOP_RECIPE, write_recipe_file
+from contextvec.progress import Reporter
+from contextvec.scoped import seeded
 from contextvec.train.checkpoint import latest_checkpoint, list_checkpoints, save_checkpoint
 from contextvec.train.config import (
     DEFAULT_NETS,
@@ -62,11 +64,18 @@ class _Run:
 
     def checkpoint(self) -> None:
         state = {
-            "kind": self.kind, "corpus": self.data.name, "fingerprint": self.data.fingerprint(),
-            "net": as_dict(self.net), "vocabulary": self.vocabulary, "model": self.task.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
-            "data_rng": self.gen.get_state(), "torch_rng": torch.get_rng_state(), "loop_state": as_dict(self.state),
-        }  # fmt: skip
+            "kind": self.kind,
+            "corpus": self.data.name,
+            "fingerprint": self.data.fingerprint(),
+            "net": as_dict(self.net),
+            "vocabulary": self.vocabulary,
+            "model": self.task.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "data_rng": self.gen.get_state(),
+            "torch_rng": torch.get_rng_state(),  # dropout's: the run's own (scoped.seeded), not the caller's
+            "loop_state": as_dict(self.state),
+        }
         save_checkpoint(self.out, self.state.step, state, self.loop.keep_checkpoints)
 
     def restore(self, saved: dict[str, Any]) -> None:
@@ -83,12 +92,28 @@ class _Run:
         heldout = self.task.heldout(self.loop.eval_tokens, self.loop.batch_size)
         recent = self.state.losses[-10:]
         loss = sum(recent) / max(1, len(recent))
-        summary = {
-            "kind": self.kind, "corpus": self.data.name, "train_documents": len(self.data.train),
-            "heldout_documents": len(self.data.heldout), "steps": self.state.step, "tokens": self.state.tokens,
-            "minutes": round(self.state.seconds / 60, 2), "final_train_loss": loss, "heldout": heldout,
-            "net": as_dict(self.net), "loop": as_dict(self.loop),
-        }  # fmt: skip
+        self._export(self._summary(loss, heldout))
+        logger.info("trained %s: %d steps, held-out %s, folder %s", self.kind, self.state.step, heldout, self.out)
+        return TrainResult(self.out, self.state.step, self.state.tokens, self.state.seconds / 60, heldout, loss)
+
+    def _summary(self, loss: float, heldout: dict[str, float]) -> dict[str, Any]:
+        """training.json: what was trained on, how long, how well."""
+        return {
+            "kind": self.kind,
+            "corpus": self.data.name,
+            "train_documents": len(self.data.train),
+            "heldout_documents": len(self.data.heldout),
+            "steps": self.state.step,
+            "tokens": self.state.tokens,
+            "minutes": round(self.state.seconds / 60, 2),
+            "final_train_loss": loss,
+            "heldout": heldout,
+            "net": as_dict(self.net),
+            "loop": as_dict(self.loop),
+        }
+
+    def _export(self, summary: dict[str, Any]) -> None:
+        """The loadable model folder, written to a temp folder beside it and moved in one file at a time."""
         tmp = self.out / f".export.{int(time.time() * 1e6)}.tmp"
         tmp.mkdir(parents=True)
         try:
@@ -99,8 +124,6 @@ class _Run:
                 f.replace(self.out / f.name)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        logger.info("trained %s: %d steps, held-out %s, folder %s", self.kind, self.state.step, heldout, self.out)
-        return TrainResult(self.out, self.state.step, self.state.tokens, self.state.seconds / 60, heldout, loss)
 
 
 def _prepare(kind: Kind, data: Corpus, out: Path, net: NetConfig | None, loop: LoopConfig, resume: bool) -> _Run:
@@ -124,7 +147,6 @@ def _prepare(kind: Kind, data: Corpus, out: Path, net: NetConfig | None, loop: L
         net = held  # the network the checkpoint holds
     net = net or DEFAULT_NETS[kind]
     check_net(kind, net)
-    torch.manual_seed(loop.seed)
     vocabulary = saved["vocabulary"] if saved is not None else train_vocabulary(kind, net, data)
     task = build_task(kind, net, data, vocabulary)
     optimizer = torch.optim.AdamW(task.model.parameters(), lr=loop.lr, weight_decay=0.01)
@@ -144,14 +166,15 @@ def train(
     net: NetConfig | None = None,
     loop: LoopConfig | None = None,
     resume: bool = False,
-    progress: bool = False,
+    progress: Reporter | bool = False,
 ) -> TrainResult:
     """Train an ELMo biLM ("elmo"), a BERT-style masked LM ("mlm") or a GPT-style causal LM ("causal") on
     `corpus` ("brown" or a text file, one document per line) and write a model folder to `out`.
 
     `loop` sets the length (steps and/or max_minutes, counted over resumed runs too), the seed and checkpoints;
     `net` the network's size (default: the kind's tiny config; a resumed run keeps its own). Every end of a run
-    (done, Ctrl-C, SIGTERM) writes a checkpoint and the folder.
+    (done, Ctrl-C, SIGTERM) writes a checkpoint and the folder. `progress` counts steps (contextvec.progress).
+    Initialisation and dropout draw from torch's global RNG inside `scoped.seeded`: the caller's is kept.
 
     >>> train("elmo", "brown", "elmo-brown", loop=LoopConfig(max_minutes=10))  # doctest: +SKIP
     """
@@ -159,19 +182,19 @@ def train(
     loop = loop or LoopConfig()
     check_loop(loop)
     out = Path(out)
-    run = _prepare(k, load_corpus(corpus), out, net, loop, resume)
-    out.mkdir(parents=True, exist_ok=True)
-    with sigterm_exits():
-        try:
-            run_loop(
-                run.task, run.optimizer, run.scheduler, run.gen, run.state, loop,
-                log_path=out / "train_log.jsonl", checkpoint=run.checkpoint, progress=progress,
-            )  # fmt: skip
-        except (KeyboardInterrupt, SystemExit):  # Ctrl-C and SIGTERM: keep what was learned, loadable and resumable
-            run.checkpoint()
-            run.finish()
-            raise
-        # any other error propagates as it is: the state it left may be broken, and the last periodic
-        # checkpoint (not a half-done step) is what --resume should continue from
-    run.checkpoint()
-    return run.finish()
+    with seeded(loop.seed):
+        run = _prepare(k, load_corpus(corpus), out, net, loop, resume)
+        out.mkdir(parents=True, exist_ok=True)
+        with sigterm_exits():
+            try:
+                log = out / "train_log.jsonl"
+                parts = (run.task, run.optimizer, run.scheduler, run.gen, run.state, loop)
+                run_loop(*parts, log_path=log, checkpoint=run.checkpoint, progress=progress)
+            except (KeyboardInterrupt, SystemExit):  # Ctrl-C and SIGTERM: keep what was learned, resumable
+                run.checkpoint()
+                run.finish()
+                raise
+            # any other error propagates as it is: the state it left may be broken, and the last periodic
+            # checkpoint (not a half-done step) is what --resume should continue from
+        run.checkpoint()
+        return run.finish()
