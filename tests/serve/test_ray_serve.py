@@ -96,3 +96,42 @@ def test_both_replicas_answer_with_the_python_api_vectors(ray_url: str, model_di
     assert len(replicas) == 2, replicas
     health = httpx.get(ray_url + "/health", timeout=30)
     assert health.status_code == 200 and health.json()["models"] == [model_dir]
+
+
+def test_serve_ray_flags_reach_the_deployment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    import contextvec.serve.ray_deploy as ray_deploy
+    from contextvec.cli.main import app
+
+    seen: dict[str, object] = {}
+
+    def fake_run(settings: ServerSettings, ray_settings: RayServeSettings, *, extensions: object = ()) -> str:
+        seen.update(settings=settings, ray=ray_settings, extensions=extensions)
+        return f"http://{settings.host}:{settings.port}"
+
+    monkeypatch.setattr(ray_deploy, "run", fake_run)
+    monkeypatch.setattr(ray_deploy, "stop", lambda: seen.setdefault("stopped", True))
+    monkeypatch.setattr("contextvec.cli.serve._wait_for_stop", lambda: None)
+    monkeypatch.setattr("contextvec.cli.serve._check_bind", lambda host, port: None)
+    monkeypatch.setenv("CONTEXTVEC_TARGET_ONGOING_REQUESTS", "8")
+    args = ["serve", "--ray", "-m", "minilm", "--min-replicas", "2", "--max-replicas", "6", "--replica-cpus", "2"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "2 to 6 replicas" in result.output and seen["stopped"] is True
+    ray_settings = seen["ray"]
+    assert isinstance(ray_settings, RayServeSettings)
+    assert (ray_settings.min_replicas, ray_settings.max_replicas, ray_settings.replica_cpus) == (2, 6, 2.0)
+    assert ray_settings.target_ongoing_requests == 8  # from the environment
+    assert seen["extensions"] == []  # no --ui: no explorer
+
+
+def test_serve_refuses_ray_flags_without_ray_and_bad_replica_counts() -> None:
+    from typer.testing import CliRunner
+
+    from contextvec.cli.main import app
+
+    no_ray = CliRunner().invoke(app, ["serve", "--max-replicas", "4"])
+    assert no_ray.exit_code != 0 and "--max-replicas only apply to a Ray Serve deployment; add --ray" in no_ray.output
+    bad = CliRunner().invoke(app, ["serve", "--ray", "--min-replicas", "3", "--max-replicas", "2"])
+    assert bad.exit_code == 2 and "max_replicas (2) is below min_replicas (3)" in bad.output

@@ -131,6 +131,11 @@ class ContextvecReplica:
         return app
 
 
+def require_ray_serve() -> None:
+    """Raise MissingExtraError (with the pip command) unless Ray Serve imports."""
+    _import_serve()
+
+
 def _import_serve() -> Any:
     require_extra("ray", "serving with Ray")
     try:
