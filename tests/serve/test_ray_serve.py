@@ -4,9 +4,11 @@ as a model folder. Both replicas answer, and their answers are the Python API's.
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -98,6 +100,13 @@ def test_both_replicas_answer_with_the_python_api_vectors(ray_url: str, model_di
     assert health.status_code == 200 and health.json()["models"] == [model_dir]
 
 
+@contextmanager
+def already_stopped() -> Iterator[threading.Event]:
+    stopping = threading.Event()
+    stopping.set()
+    yield stopping
+
+
 def test_serve_ray_flags_reach_the_deployment(monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
@@ -112,13 +121,16 @@ def test_serve_ray_flags_reach_the_deployment(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(ray_deploy, "run", fake_run)
     monkeypatch.setattr(ray_deploy, "stop", lambda: seen.setdefault("stopped", True))
-    monkeypatch.setattr("contextvec.cli.serve._wait_for_stop", lambda: None)
+    monkeypatch.setattr("contextvec.cli.serve._stop_signals", already_stopped)
+    ray = pytest.importorskip("ray")
+    monkeypatch.setattr(ray, "is_initialized", lambda: True)  # as after run(): the CLI deletes the app, leaves Ray
+    monkeypatch.setattr(ray, "shutdown", lambda: seen.setdefault("ray_shutdown", True))
     monkeypatch.setattr("contextvec.cli.serve._check_bind", lambda host, port: None)
     monkeypatch.setenv("CONTEXTVEC_TARGET_ONGOING_REQUESTS", "8")
     args = ["serve", "--ray", "-m", "minilm", "--min-replicas", "2", "--max-replicas", "6", "--replica-cpus", "2"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "2 to 6 replicas" in result.output and seen["stopped"] is True
+    assert "2 to 6 replicas" in result.output and seen["stopped"] is seen["ray_shutdown"] is True
     ray_settings = seen["ray"]
     assert isinstance(ray_settings, RayServeSettings)
     assert (ray_settings.min_replicas, ray_settings.max_replicas, ray_settings.replica_cpus) == (2, 6, 2.0)

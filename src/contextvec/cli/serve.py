@@ -8,6 +8,7 @@ import inspect
 import os
 import signal
 import socket
+import threading
 import types
 import typing
 from collections.abc import Callable, Iterator
@@ -165,33 +166,37 @@ def _serve_on_ray(settings: Any, ray_settings: Any) -> None:
         ray_deploy.require_ray_serve()
         if ray_settings.ray_address is None and "RAY_ADDRESS" not in os.environ:  # a local Ray: the port is ours
             _check_bind(settings.host, settings.port)
-        err.print(f"deploying {', '.join(settings.models)} on Ray Serve ({_replicas(ray_settings)})", markup=False)
-        url = ray_deploy.run(settings, ray_settings, extensions=extensions)
     except ContextvecError as exc:
         raise fail(exc) from None
-    except Exception as exc:  # Ray reports a replica that could not start (a bad model name, no resources) here
-        raise fail(ContextvecError(f"Ray Serve could not deploy contextvec: {exc}")) from None
-    err.print(f"serving {', '.join(settings.models)} on {url} (Ray Serve; Ctrl-C stops)", markup=False)
-    if settings.ui:
-        err.print(f"explorer: {url}/explore", markup=False)
-    try:
-        _wait_for_stop()
-    finally:
-        import ray
+    import ray
 
-        ray_deploy.stop()
-        ray.shutdown()  # a local Ray started by run() goes with it; a cluster keeps running
+    err.print(f"deploying {', '.join(settings.models)} on Ray Serve ({_replicas(ray_settings)})", markup=False)
+    with _stop_signals() as stopping:  # a stop during the deployment is kept, and honoured once it is up
+        try:
+            url = ray_deploy.run(settings, ray_settings, extensions=extensions)
+            err.print(f"serving {', '.join(settings.models)} on {url} (Ray Serve; Ctrl-C stops)", markup=False)
+            if settings.ui:
+                err.print(f"explorer: {url}/explore", markup=False)
+            while not stopping.wait(0.5):
+                pass
+        except ContextvecError as exc:
+            raise fail(exc) from None
+        except Exception as exc:  # Ray reports a replica that could not start (a bad model, no resources) here
+            raise fail(ContextvecError(f"Ray Serve could not deploy contextvec: {exc}")) from None
+        finally:
+            if ray.is_initialized():
+                with contextlib.suppress(Exception):  # nothing to delete when the deployment never started
+                    ray_deploy.stop()
+                ray.shutdown()  # a local Ray started by run() goes with it; a cluster keeps running
 
 
-def _wait_for_stop() -> None:
-    """Block until Ctrl-C or SIGTERM (the handlers before are restored)."""
-    import threading
-
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[threading.Event]:
+    """An event that Ctrl-C or SIGTERM sets while inside; the handlers before are restored on the way out."""
     stopping = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while not stopping.wait(0.5):
-            pass
+        yield stopping
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -79,6 +79,9 @@ class RayServeSettings(BaseSettings):
             "ray_actor_options": {"num_cpus": self.replica_cpus, "num_gpus": self.replica_gpus},
             # a replica that cannot load its model fails the same way every time: say so after a few tries
             "max_constructor_retry_count": 3,
+            # one access-log line per request costs a replica CPU time; the app's /metrics counts requests already
+            # (the plain server runs uvicorn without an access log too)
+            "logging_config": {"enable_access_log": False},
         }
         if self.autoscaling:
             options["autoscaling_config"] = {
