@@ -63,7 +63,7 @@ def measure(mode: str, model: str, levels: list[int], duration: int, script: Pat
                 text=True,
                 check=True,
             ).stdout
-            row = {"mode": mode, "connections": c, **parse(out)}
+            row = {"mode": mode, "connections": c, "loadavg_1m": os.getloadavg()[0], **parse(out)}
             print(json.dumps(row), flush=True)
             rows.append(row)
         return rows
