@@ -38,6 +38,7 @@ def ray_url(model_dir: str) -> Iterator[str]:
 
     src = str(Path(contextvec.__file__).parents[1])  # the replicas import this checkout's contextvec, not another
     ray.init(
+        address="local",  # a new Ray of its own, even if another process on this machine runs one
         num_cpus=2,
         include_dashboard=False,
         log_to_driver=False,

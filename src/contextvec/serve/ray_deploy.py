@@ -40,7 +40,8 @@ class RayServeSettings(BaseSettings):
 
     ray_address: str | None = Field(
         default=None,
-        description="Ray cluster to join, e.g. HEAD_IP:6379 (default: $RAY_ADDRESS, else a new Ray on this machine)",
+        description="Ray cluster to join, e.g. HEAD_IP:6379 (default: $RAY_ADDRESS, else the one `ray start` "
+        "runs on this machine, else a new local Ray)",
     )
     min_replicas: int = Field(default=1, ge=0, description="replicas kept running (0: scale to zero when idle)")
     max_replicas: int = Field(default=1, ge=1, description="replicas at most (equal to min_replicas: no autoscaling)")
