@@ -249,12 +249,15 @@ def part_batching(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def part_peer(args: argparse.Namespace) -> dict[str, Any]:
-    """contextvec and infinity-emb, each alone on the machine in turn, same folder, same bodies."""
-    from peers.infinity import infinity_server, model_folder
+    """contextvec and infinity-emb, each alone on the machine in turn, same folder, same bodies, same wrk."""
+    from peers.infinity import running_infinity
 
-    folder = model_folder(args.model)
+    from contextvec.models.registry import resolve_model
+
+    folder = resolve_model(args.model).path
     texts = load_sentences(300)
     rows: list[dict[str, Any]] = []
+    peers: dict[str, Any] = {}
     for r in range(args.rounds):
         with server(args.model, args.engines[0]) as (url, pid):
             for c in (1, 8, 32):
@@ -262,24 +265,25 @@ def part_peer(args: argparse.Namespace) -> dict[str, Any]:
                 rows.append(row | {"server": f"contextvec {args.engines[0]}", "round": r})
                 print(json.dumps(rows[-1]), flush=True)
         for engine in args.peer_engines:
-            with infinity_server(folder, engine) as peer:
-                bodies = [{"model": peer.model_name, "input": [t]} for t in texts]
+            with running_infinity(folder, engine=engine) as peer:
+                peers[engine] = peer.describe()
+                script = lua_script(openai_bodies(peer.model, texts), "/v1/embeddings")
                 for c in (1, 8, 32):
-                    row = wrk(peer.url, lua_script(bodies, "/embeddings"), c, args.duration, peer.pid)
-                    rows.append(row | {"server": f"infinity {engine}", "round": r, "command": peer.command})
+                    row = wrk(peer.base_url, script, c, args.duration, peer.process.pid)
+                    rows.append(row | {"server": f"infinity {engine}", "round": r})
                     print(json.dumps(rows[-1]), flush=True)
     servers = sorted({x["server"] for x in rows})
     medians = {
         s: {
             str(c): {
                 k: statistics.median(float(x[k]) for x in rows if x["server"] == s and x["connections"] == c)
-                for k in ("requests_per_s", "p50_ms", "p99_ms")
+                for k in ("requests_per_s", "p50_ms", "p99_ms", "server_cores", "wrk_cores")
             }
             for c in (1, 8, 32)
         }
         for s in servers
     }
-    return {"model_folder": str(folder), "medians": medians, "rows": rows}
+    return {"model_folder": str(folder), "peers": peers, "medians": medians, "rows": rows}
 
 
 def part_mixed(args: argparse.Namespace) -> dict[str, Any]:
@@ -302,7 +306,7 @@ def part_mixed(args: argparse.Namespace) -> dict[str, Any]:
             sent = 0
             with httpx.Client(timeout=60) as client:
                 while not stop.is_set() and sent < 2000:
-                    body = {"texts": texts[sent % 50 : sent % 50 + 4] + ["the bank"], "word": "the"}
+                    body = {"texts": [*texts[sent % 50 : sent % 50 + 4], "the bank"], "word": "the"}
                     code = client.post(f"{url}/explore/api/compare", json=body).status_code
                     codes[str(code)] = codes.get(str(code), 0) + 1
                     sent += 1

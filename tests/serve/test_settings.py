@@ -4,13 +4,16 @@ import pytest
 from pydantic import ValidationError
 
 from contextvec.cli.serve import serve_command
+from contextvec.serve.ray_deploy import RayServeSettings
 from contextvec.serve.settings import ServerSettings
 
 
 def test_every_setting_is_a_serve_flag() -> None:
     params = inspect.signature(serve_command()[0]).parameters
-    assert set(params) == set(ServerSettings.model_fields)  # generated from the settings class, none by hand
-    for name, field in ServerSettings.model_fields.items():
+    fields = {**ServerSettings.model_fields, **RayServeSettings.model_fields}
+    assert set(params) == set(fields) | {"ray"}  # generated from the settings classes; only the --ray switch by hand
+    assert "CONTEXTVEC_RAY" in params["ray"].annotation.__metadata__[0].help
+    for name, field in fields.items():
         option = params[name].annotation.__metadata__[0]
         assert field.description and field.description in option.help, name
         assert f"CONTEXTVEC_{name.upper()}" in option.help, name

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import os
 import signal
 import socket
+import threading
 import types
 import typing
 from collections.abc import Callable, Iterator
@@ -37,11 +39,27 @@ def _flag_type(annotation: Any) -> Any:
     return annotation
 
 
-def _parameters() -> list[inspect.Parameter]:
+def _fields() -> dict[str, Any]:
+    """Every setting of the server, then of its Ray Serve deployment (`--ray`), by field name."""
+    from contextvec.serve.ray_deploy import RayServeSettings
     from contextvec.serve.settings import ServerSettings
 
-    params = []
-    for name, field in ServerSettings.model_fields.items():
+    return {**ServerSettings.model_fields, **RayServeSettings.model_fields}
+
+
+def _parameters() -> list[inspect.Parameter]:
+    ray_option = typer.Option(
+        "--ray/--no-ray",
+        envvar="CONTEXTVEC_RAY",
+        show_envvar=False,
+        help="serve as a Ray Serve deployment: replicas on this machine or a cluster, the --*-replicas and "
+        "--replica-* flags below (docs/scale.md) (env CONTEXTVEC_RAY; default: off)",
+        show_default=False,
+    )
+    params = [
+        inspect.Parameter("ray", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Annotated[bool, ray_option])
+    ]
+    for name, field in _fields().items():
         kind = _flag_type(field.annotation)
         flag = _FLAG_NAMES.get(name, "--" + name.replace("_", "-"))
         decls = [f"{flag}/--no-{flag[2:]}"] if kind is bool else [flag]
@@ -96,15 +114,27 @@ def serve(**flags: Any) -> None:
     from pydantic import ValidationError
 
     from contextvec.serve.app import create_app
+    from contextvec.serve.ray_deploy import RayServeSettings
     from contextvec.serve.settings import ServerSettings
 
+    on_ray = bool(flags.pop("ray", False))
+    given = {k: v for k, v in flags.items() if v is not None}
+    ray_flags = {k: given.pop(k) for k in list(given) if k in RayServeSettings.model_fields}
+    if ray_flags and not on_ray:
+        names = ", ".join("--" + k.replace("_", "-") for k in ray_flags)
+        raise fail(OptionError(f"{names} only apply to a Ray Serve deployment; add --ray (docs/scale.md)."))
     try:
-        settings = ServerSettings(**{k: v for k, v in flags.items() if v is not None})  # + CONTEXTVEC_* variables
+        settings = ServerSettings(**given)  # + CONTEXTVEC_* variables
+        ray_settings = RayServeSettings(**ray_flags) if on_ray else None
     except ValidationError as exc:
         first = exc.errors()[0]
-        where, msg = escape(str(first["loc"][0]) if first["loc"] else "values"), escape(str(first["msg"]))
+        where = escape(str(first["loc"][0])) if first["loc"] else "values"
+        msg = escape(str(first["msg"]))
         err.print(f"[bold red]error:[/] setting {where}: {msg}", markup=True, highlight=False)
         raise typer.Exit(code=2) from None
+    if ray_settings is not None:
+        _serve_on_ray(settings, ray_settings)
+        return
     try:
         _check_bind(settings.host, settings.port)
         application = create_app(settings)
@@ -121,6 +151,61 @@ def serve(**flags: Any) -> None:
     if settings.ui:
         err.print(f"explorer: http://{settings.host}:{settings.port}/explore", markup=False)
     _server_class()(config).run()
+
+
+def _serve_on_ray(settings: Any, ray_settings: Any) -> None:
+    """Deploy on Ray Serve (each replica runs the app), wait for Ctrl-C or SIGTERM, then delete the deployment."""
+    from contextvec.serve import ray_deploy
+
+    extensions = []
+    if settings.ui:
+        from contextvec.explore import mount_explorer
+
+        extensions.append(mount_explorer)
+    try:
+        ray_deploy.require_ray_serve()
+        if ray_settings.ray_address is None and "RAY_ADDRESS" not in os.environ:  # a local Ray: the port is ours
+            _check_bind(settings.host, settings.port)
+    except ContextvecError as exc:
+        raise fail(exc) from None
+    import ray
+
+    err.print(f"deploying {', '.join(settings.models)} on Ray Serve ({_replicas(ray_settings)})", markup=False)
+    with _stop_signals() as stopping:  # a stop during the deployment is kept, and honoured once it is up
+        try:
+            url = ray_deploy.run(settings, ray_settings, extensions=extensions)
+            err.print(f"serving {', '.join(settings.models)} on {url} (Ray Serve; Ctrl-C stops)", markup=False)
+            if settings.ui:
+                err.print(f"explorer: {url}/explore", markup=False)
+            while not stopping.wait(0.5):
+                pass
+        except ContextvecError as exc:
+            raise fail(exc) from None
+        except Exception as exc:  # Ray reports a replica that could not start (a bad model, no resources) here
+            raise fail(ContextvecError(f"Ray Serve could not deploy contextvec: {exc}")) from None
+        finally:
+            if ray.is_initialized():
+                with contextlib.suppress(Exception):  # nothing to delete when the deployment never started
+                    ray_deploy.stop()
+                ray.shutdown()  # a local Ray started by run() goes with it; a cluster keeps running
+
+
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[threading.Event]:
+    """An event that Ctrl-C or SIGTERM sets while inside; the handlers before are restored on the way out."""
+    stopping = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stopping
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _replicas(ray_settings: Any) -> str:
+    if ray_settings.autoscaling:
+        return f"{ray_settings.min_replicas} to {ray_settings.max_replicas} replicas"
+    return f"{ray_settings.min_replicas} replica{'s' if ray_settings.min_replicas != 1 else ''}"
 
 
 def serve_command() -> tuple[Callable[..., None], dict[str, Any]]:
