@@ -28,7 +28,7 @@ from contextvec.analysis.measures import (
 )
 from contextvec.embedder import Embedder
 from contextvec.errors import InvalidInputError
-from contextvec.text import split_words
+from contextvec.text import fold_word, split_words
 
 
 @dataclass(frozen=True)
@@ -77,10 +77,10 @@ class ContextualityReport:
 
 
 def pick_targets(texts: Sequence[str], min_occurrences: int, max_words: int, seed: int) -> list[str]:
-    """Words (lowercased, with a letter) that occur in at least `min_occurrences` texts; a random sample."""
+    """Words (folded, with a letter) that occur in at least `min_occurrences` texts; a random sample."""
     doc_freq: Counter[str] = Counter()
     for t in texts:
-        doc_freq.update({t[s:e].lower() for s, e in split_words(t).tolist() if any(c.isalpha() for c in t[s:e])})
+        doc_freq.update({fold_word(t[s:e]) for s, e in split_words(t).tolist() if any(c.isalpha() for c in t[s:e])})
     eligible = sorted(w for w, n in doc_freq.items() if n >= min_occurrences)
     if not eligible:
         raise InvalidInputError(
@@ -128,7 +128,7 @@ def measure_contextuality(
                 intra += [intra_sentence_similarity(per_layer[rows, k]) for k in range(n_states)]
                 n_intra += 1
             for r in rows.tolist():
-                word = res.strings[r].lower()
+                word = fold_word(res.strings[r])
                 if not any(c.isalpha() for c in word):
                     continue
                 n_seen += 1

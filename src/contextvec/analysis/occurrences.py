@@ -18,7 +18,7 @@ from contextvec.data.wordnet import inflections
 from contextvec.errors import InvalidInputError
 from contextvec.options import LayerPoolingArg, LayersArg, SubwordPooling
 from contextvec.protocol import EmbedderProtocol
-from contextvec.text import split_words
+from contextvec.text import fold_word, split_words
 
 F32 = npt.NDArray[np.float32]
 _SENTENCE_END = regex.compile(r"(?<=[.!?…][\"')\]]*)\s+")
@@ -28,7 +28,7 @@ _SENTENCE_END = regex.compile(r"(?<=[.!?…][\"')\]]*)\s+")
 class Occurrences:
     """N occurrences (rows) of the target words, in corpus order."""
 
-    target: list[str]  # the query word each row matched (lowercased)
+    target: list[str]  # the query word each row matched (folded: text.fold_word)
     form: list[str]  # the surface form in the text (e.g. "banks")
     text_index: npt.NDArray[np.int64]  # (N,) position of the text in the corpus stream
     start: npt.NDArray[np.int64]  # (N,) char offsets of the word in its text
@@ -45,7 +45,7 @@ class Occurrences:
 
     def of(self, word: str) -> npt.NDArray[np.int64]:
         """Row indices of one target word."""
-        w = word.lower()
+        w = fold_word(word.strip())
         return np.asarray([i for i, t in enumerate(self.target) if t == w], dtype=np.int64)
 
     def select(self, rows: npt.NDArray[np.int64]) -> Occurrences:
@@ -66,13 +66,14 @@ class Occurrences:
 
 
 def surface_forms(words: Sequence[str], inflect: bool) -> dict[str, str]:
-    """Lowercased surface form -> the target word it stands for (with -s/-ed/-ing/... forms when `inflect`)."""
+    """Folded surface form (text.fold_word) -> the folded target word it stands for (with -s/-ed/-ing/... forms
+    when `inflect`)."""
     forms: dict[str, str] = {}
     for word in words:
-        w = word.strip().lower()
+        w = fold_word(word.strip())
         if len(split_words(w)) != 1:
             raise InvalidInputError(f"target word {word!r} must be one word (letters/digits), e.g. 'bank'.")
-        found = inflections(w, "n") | inflections(w, "v") if inflect else {w}
+        found = {fold_word(f) for f in inflections(w, "n") | inflections(w, "v")} if inflect else {w}
         for f in found:
             forms.setdefault(f, w)
         forms[w] = w
@@ -96,7 +97,7 @@ def find_occurrences(
     seen = dict.fromkeys(forms.values(), 0)
     for t, text in enumerate(texts):
         for s, e in split_words(text).tolist():
-            target = forms.get(text[s:e].lower())
+            target = forms.get(fold_word(text[s:e]))
             if target is None or (max_per_word is not None and seen[target] >= max_per_word):
                 continue
             seen[target] += 1

@@ -26,7 +26,7 @@ from contextvec.analysis.occurrences import F32, Occurrences
 from contextvec.embedder import Embedder
 from contextvec.errors import InvalidInputError, OptionError
 from contextvec.options import check_choice
-from contextvec.text import split_words
+from contextvec.text import fold_word, split_words
 
 ClusterMethod = Literal["kmeans", "agglomerative"]
 METHODS: tuple[str, ...] = ("kmeans", "agglomerative")
@@ -184,11 +184,11 @@ def describe_clusters(
     occ: Occurrences, unit: F32, assignment: npt.NDArray[np.int64], n_examples: int, n_keywords: int
 ) -> list[SenseCluster]:
     """Size, typical sentences (nearest the centroid) and characteristic context words of every cluster."""
-    targets = set(occ.target) | {f.lower() for f in occ.form}
+    targets = set(occ.target) | {fold_word(f) for f in occ.form}
     bags = [
         Counter(
             w
-            for w in {occ.sentence[i][s:e].lower() for s, e in split_words(occ.sentence[i]).tolist()}
+            for w in {fold_word(occ.sentence[i][s:e]) for s, e in split_words(occ.sentence[i]).tolist()}
             if w.isalpha() and w not in STOPWORDS and w not in targets
         )
         for i in range(len(occ))
