@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -104,8 +104,12 @@ def measure_contextuality(
     chunk: int = 256,
     seed: int = 0,
     progress: bool = False,
+    on_progress: Callable[[int], None] | None = None,
 ) -> ContextualityReport:
-    """Self-similarity, intra-sentence similarity, MEV and anisotropy for every layer 0..L."""
+    """Self-similarity, intra-sentence similarity, MEV and anisotropy for every layer 0..L.
+
+    `on_progress(n)` is called after each chunk of n texts is embedded (the sample has at most `max_texts`).
+    """
     sample = list(itertools.islice(iter(texts), max_texts))
     if len(sample) < 2:
         raise InvalidInputError(f"contextuality needs at least 2 texts; got {len(sample)}.")
@@ -139,6 +143,8 @@ def measure_contextuality(
                 if word in kept and start + t not in seen_in[word] and len(kept[word]) < per_word:
                     kept[word].append(per_layer[r])
                     seen_in[word].add(start + t)
+        if on_progress is not None:
+            on_progress(len(part))
     words = [w for w in sorted(kept) if len(kept[w]) >= 2]
     if not words or n_intra == 0:
         raise InvalidInputError("the corpus sample is too small to measure contextuality; give more texts.")

@@ -21,6 +21,9 @@ from contextvec.protocol import EmbedderProtocol
 from contextvec.text import fold_word, split_words
 
 F32 = npt.NDArray[np.float32]
+# The one default for `inflect` (also match -s/-ed/-ing/... forms of a target word) in Python, the CLI and HTTP:
+# off, so a word's senses, search hits and stored uses are of that word ("interest", not also "interesting").
+INFLECT = False
 _SENTENCE_END = regex.compile(r"(?<=[.!?…][\"')\]]*)\s+")
 
 
@@ -47,6 +50,34 @@ class Occurrences:
         """Row indices of one target word."""
         w = fold_word(word.strip())
         return np.asarray([i for i, t in enumerate(self.target) if t == w], dtype=np.int64)
+
+    def span_in_sentence(self, i: int) -> tuple[int, int]:
+        """Row i's word as (start, end) offsets inside `sentence[i]` ((0, 0) if the sentence is not in its text)."""
+        text, sentence = self.texts[int(self.text_index[i])], self.sentence[i]
+        s, e = int(self.start[i]), int(self.end[i])
+        left = text.find(sentence, max(0, e - len(sentence)))
+        if left < 0 or left > s:
+            left = text.rfind(sentence, 0, s + 1)
+        return (s - left, e - left) if left >= 0 else (0, 0)
+
+    def window(self, i: int, width: int = 80) -> tuple[str, str, str]:
+        """Row i's sentence cut to about `width` characters around its word: (left context, word, right context),
+        with "…" where the sentence goes on."""
+        sentence = self.sentence[i]
+        s, e = self.span_in_sentence(i)
+        if (s, e) == (0, 0):
+            s, e = int(self.start[i]), int(self.end[i])
+            sentence = self.texts[int(self.text_index[i])]
+        side = max(0, width - (e - s)) // 2
+        lo, hi = max(0, s - side), min(len(sentence), e + side)
+        lo, hi = max(0, min(lo, hi - width)), min(len(sentence), max(hi, lo + width))  # use the room one side leaves
+        if lo > 0 and " " in sentence[lo:s]:
+            lo = sentence.index(" ", lo, s) + 1  # do not start or end inside a word
+        if hi < len(sentence) and " " in sentence[e:hi]:
+            hi = sentence.rindex(" ", e, hi)
+        left = ("…" if lo > 0 else "") + sentence[lo:s]
+        right = sentence[e:hi] + ("…" if hi < len(sentence) else "")
+        return left, sentence[s:e], right
 
     def select(self, rows: npt.NDArray[np.int64]) -> Occurrences:
         rows_list = rows.tolist()
@@ -90,7 +121,7 @@ def sentence_around(text: str, start: int, end: int) -> str:
 
 
 def find_occurrences(
-    texts: Iterable[str], words: Sequence[str], *, inflect: bool = False, max_per_word: int | None = None
+    texts: Iterable[str], words: Sequence[str], *, inflect: bool = INFLECT, max_per_word: int | None = None
 ) -> Iterable[tuple[int, str, int, int, str]]:
     """(text index, text, start, end, target) of each whole-word, case-insensitive match, in corpus order."""
     forms = surface_forms(words, inflect)
@@ -111,7 +142,7 @@ def collect_occurrences(
     texts: Iterable[str],
     words: Sequence[str],
     *,
-    inflect: bool = False,
+    inflect: bool = INFLECT,
     layers: LayersArg | None = None,
     layer_pooling: LayerPoolingArg = "mean",
     subword_pooling: SubwordPooling = "mean",

@@ -49,6 +49,7 @@ class SenseCluster:
     size: int
     keywords: list[str]  # context words most specific to this cluster (smoothed log-odds vs the others)
     examples: list[str]  # sentences of the occurrences closest to the centroid
+    example_rows: list[int] = field(default_factory=list)  # the occurrence (row) behind each example
 
 
 @dataclass
@@ -205,12 +206,14 @@ def describe_clusters(
             (inside if assignment[i] == c else outside).update(bag)
         keywords = _log_odds(inside, outside, len(rows), len(occ) - len(rows))[:n_keywords]
         examples: list[str] = []
+        example_rows: list[int] = []
         for i in order.tolist():
             if occ.sentence[i] not in examples:
                 examples.append(occ.sentence[i])
+                example_rows.append(i)
             if len(examples) == n_examples:
                 break
-        out.append(SenseCluster(int(c), len(rows), keywords, examples))
+        out.append(SenseCluster(int(c), len(rows), keywords, examples, example_rows))
     return out
 
 

@@ -143,14 +143,14 @@ def _job_routes(ex: Explorer) -> APIRouter:
         emb = model(req.model)
         if req.source == "index":
             index = await run_in_threadpool(ex.index)
-            job = ex.jobs.start(lambda j: sv.senses_from_index(j, index, req.word, req.k, req.max_uses), 1)
+            job = ex.jobs.start(lambda j: sv.senses_from_index(j, index, req.word, req.k, req.max_uses, req.inflect), 1)
         else:
             corpus = [t for t in req.corpus if t.strip()]
             if not corpus:
                 raise InvalidInputError("the corpus is empty: paste texts that use the word, one per line.")
             served.check_limits(corpus)
             job = ex.jobs.start(
-                lambda j: sv.senses_from_corpus(j, emb, corpus, req.word, req.k, req.max_uses), len(corpus)
+                lambda j: sv.senses_from_corpus(j, emb, corpus, req.word, req.k, req.max_uses, req.inflect), len(corpus)
             )
         return job.to_json()
 

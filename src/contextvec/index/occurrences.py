@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from contextvec.analysis.occurrences import Occurrences, surface_forms
+from contextvec.analysis.occurrences import INFLECT, Occurrences, surface_forms
 from contextvec.errors import InvalidInputError
 from contextvec.index.filters import where_clause
 from contextvec.index.manifest import Manifest
@@ -20,7 +20,7 @@ from contextvec.text import fold_word
 
 
 def read_occurrences(
-    table: Any, manifest: Manifest, words: list[str], *, inflect: bool = False, folder: Path | None = None
+    table: Any, manifest: Manifest, words: list[str], *, inflect: bool = INFLECT, folder: Path | None = None
 ) -> Occurrences:
     """Every row of `words` in an index's word table (case-folded; with -s/-ed/-ing forms when `inflect`), in
     corpus order."""
