@@ -13,6 +13,7 @@ Offsets are Python string indices (code points) into the original, unmodified te
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -73,6 +74,16 @@ def split_words(text: str) -> Spans:
             continue
         spans.append((s, e))
     return np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+
+
+def fold_word(word: str) -> str:
+    """The one key by which two spellings of a word match: Unicode's canonical caseless form (case-folded, then
+    NFC), so "Straße", "STRASSE" and "strasse" match, and so do "café" typed precomposed (NFC) and decomposed (NFD).
+
+    Every word comparison in contextvec (index rows, search filters, occurrences, senses, find_word) goes through
+    here. It keys matching only; texts and results keep their original characters and offsets.
+    """
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", word).casefold())
 
 
 def _check_text(text: object, name: str) -> str:
@@ -198,13 +209,13 @@ def locate_span(doc: Document, start: object, end: object, index: int) -> tuple[
 
 def find_word(text: str, word: str, occurrence: int = 1, *, index: int = 0) -> tuple[int, int]:
     """Char span of the `occurrence`-th (1-based) whole-word, case-insensitive match of `word` in `text`."""
-    target = [word[s:e].casefold() for s, e in split_words(word).tolist()]
+    target = [fold_word(word[s:e]) for s, e in split_words(word).tolist()]
     if not target:
         raise InvalidInputError(f"word={word!r} has no visible characters; give the word to compare, e.g. 'bank'.")
     if occurrence < 1:
         raise InvalidInputError(f"occurrence={occurrence} must be 1 or more (1 = the first use).")
     doc = make_document(text, index)
-    words = [text[s:e].casefold() for s, e in doc.words.tolist()]
+    words = [fold_word(text[s:e]) for s, e in doc.words.tolist()]
     k = len(target)
     hits = [i for i in range(len(words) - k + 1) if words[i : i + k] == target]
     if len(hits) < occurrence:

@@ -61,6 +61,22 @@ def test_self_similarity_matches_a_direct_computation(report: ContextualityRepor
     assert direct == pytest.approx(per_word[sorted(WORDS).index("bank")], abs=1e-6)
 
 
+def test_progress_counts_every_embedded_text_once(bert_embedder: Embedder) -> None:
+    """`contextuality` printed nothing for minutes (issue 26): the library now reports each embedded chunk."""
+    seen: list[int] = []
+    measure_contextuality(
+        bert_embedder,
+        CORPUS,
+        max_texts=30,
+        min_occurrences=3,
+        per_word=6,
+        baseline_pairs=50,
+        chunk=8,
+        on_progress=seen.append,
+    )
+    assert seen == [8, 8, 8, 6]
+
+
 def test_too_little_text_is_explained(bert_embedder: Embedder) -> None:
     with pytest.raises(InvalidInputError, match="at least 2 texts"):
         measure_contextuality(bert_embedder, ["one text"])
@@ -136,6 +152,7 @@ def test_cli_senses_contextuality_attention_and_plots(model_dir: str, tmp_path: 
     )
     assert r.exit_code == 0, r.output
     assert len(json.loads((tmp_path / "c.json").read_text())["layers"]) == 4  # the tiny BERT: embeddings + 3 blocks
+    assert f"on {len(CORPUS) + 2} texts" in r.output  # said before the work starts
     r = runner.invoke(app, ["attention", "the bank said it was closed", "--word", "it", "--model", model_dir])
     assert r.exit_code == 0 and "it attends to" in r.output
     r = runner.invoke(

@@ -228,3 +228,23 @@ def test_wic_file_scores_every_layer_from_one_pass(bert_embedder: Embedder, monk
         assert row["accuracy"] == pytest.approx(expected), row
     assert result["scores"][0]["layers"].startswith("default (-1)")
     assert len(result["scores"]) == 1 + bert_embedder.num_states
+
+
+def test_the_report_plot_draws_only_the_tasks_that_ran(tmp_path: Path) -> None:
+    """Issue 26: `eval all --tasks wordsim` drew five empty panels and a matplotlib legend warning."""
+    import struct
+    import warnings
+
+    from contextvec.eval.suite import plot_report, write_report
+
+    wordsim = {"wordsim353": {"per_layer": [0.1, 0.3, 0.2]}, "simlex999": {"per_layer": [0.0, 0.2, 0.1]}}
+    report = {"model": "m", "layers": 3, "tasks": {"wordsim": wordsim}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any matplotlib warning fails the test
+        path = plot_report([report], tmp_path / "w.png")
+    assert path is not None
+    width, height = struct.unpack(">II", path.read_bytes()[16:24])  # PNG IHDR: width, height in pixels
+    assert (width, height) == (round(2 * 3.2 * 110), round(3.2 * 110))  # two panels of 3.2 in at 110 dpi
+    only_analogy = {"model": "m", "layers": 3, "tasks": {"analogy": {"accuracy": 0.5}}}
+    assert plot_report([only_analogy], tmp_path / "a.png") is None and not (tmp_path / "a.png").exists()
+    assert [p.suffix for p in write_report(report, tmp_path / "out")] == [".json", ".md", ".png"]

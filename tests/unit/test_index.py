@@ -246,3 +246,36 @@ def test_occurrences_from_the_index_feed_sense_induction(tmp_path: Path, bert_em
     occ = Index.open(tmp_path / "idx", embedder=bert_embedder).occurrences(["the"])
     senses = induce_senses(occ, k=2)
     assert sum(c.size for c in senses.clusters) == len(occ) > 20
+
+
+FOLDING = [  # pairs whose lower() and casefold() differ (ß, final sigma, ﬁ), and NFC / NFD spellings of é
+    "Die Straße ist lang, die STRASSE auch, und die strasse.",
+    "ΟΔΟΣ and οδος and οδοσ are one word.",
+    "The ﬁle and the FILE and the file.",
+    "A café (NFC) and a cafe\u0301 (NFD) and a CAFÉ.",
+]
+
+
+def test_words_whose_lower_and_casefold_differ_are_one_word_everywhere(tmp_path: Path, bert_embedder: Embedder) -> None:
+    """Regression (issue 26, item 3): the index's word_norm was casefolded but read_occurrences folded the query
+    with lower(), so `senses straße --index` and the explorer's senses-from-index raised KeyError."""
+    pytest.importorskip("sklearn")
+    from typer.testing import CliRunner
+
+    from contextvec.cli.main import app
+    from contextvec.explore.jobs import Job
+    from contextvec.explore.senses_view import senses_from_index
+
+    build(corpus(tmp_path, FOLDING * 2), tmp_path / "idx", bert_embedder)
+    idx = Index.open(tmp_path / "idx", embedder=bert_embedder)
+    expected = {"straße": 6, "STRASSE": 6, "οδος": 6, "ΟΔΟΣ": 6, "file": 6, "ﬁle": 6, "café": 6, "cafe\u0301": 6}
+    for query, n in expected.items():
+        occ = idx.occurrences(query)
+        assert len(occ) == n, query
+        assert len(set(occ.target)) == 1 and len(occ.of(query)) == n
+    assert sorted(idx.occurrences("straße").form) == sorted(["Straße", "STRASSE", "strasse"] * 2)
+    payload = senses_from_index(Job("j", total=1), idx, "STRASSE", k=2, max_uses=100)
+    assert payload["k"] == 2 and len(payload["sentence"]) == 6
+    res = CliRunner().invoke(app, ["senses", "Straße", "--index", str(tmp_path / "idx"), "--k", "2"])
+    assert res.exit_code == 0, res.output
+    assert "6 occurrences, 2 sense(s)" in res.output

@@ -113,7 +113,7 @@ def test_senses_reads_vectors_from_an_index(built: Path) -> None:
 
     res = runner.invoke(main_app, ["senses", "bank", "--index", str(built), "--k", "2"])
     assert res.exit_code == 0, res.output
-    stored = Index.open(built).occurrences(["bank"], inflect=True)
+    stored = Index.open(built).occurrences(["bank"])  # the same default for inflect as the CLI
     assert f"bank: {len(stored)} occurrences, 2 sense(s)" in res.output  # every stored use, none embedded again
     clash = runner.invoke(main_app, ["senses", "bank", "--index", str(built), "--layers", "-1"])
     assert clash.exit_code == 2 and "leave --model and --layers out" in " ".join(clash.output.split())

@@ -19,7 +19,7 @@ import numpy.typing as npt
 from contextvec.alignment.words import first_word_of_tokens
 from contextvec.embedder import Embedder
 from contextvec.errors import InvalidInputError, LayerError
-from contextvec.text import make_document
+from contextvec.text import fold_word, make_document
 
 if TYPE_CHECKING:
     import torch
@@ -43,7 +43,7 @@ class WordAttention:
         return self.spans[:, 0] >= 0
 
     def index(self, word: str, occurrence: int = 1) -> int:
-        hits = [i for i, lab in enumerate(self.labels) if lab.casefold() == word.casefold() and self.is_word[i]]
+        hits = [i for i, lab in enumerate(self.labels) if fold_word(lab) == fold_word(word) and self.is_word[i]]
         if len(hits) < occurrence:
             raise InvalidInputError(f"{word!r} occurs {len(hits)} time(s) in {self.text[:60]!r}.")
         return hits[occurrence - 1]

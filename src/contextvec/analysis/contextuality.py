@@ -27,8 +27,9 @@ from contextvec.analysis.measures import (
     self_similarity,
 )
 from contextvec.errors import InvalidInputError
+from contextvec.progress import Reporter, as_reporter
 from contextvec.protocol import EmbedderProtocol
-from contextvec.text import split_words
+from contextvec.text import fold_word, split_words
 
 
 @dataclass(frozen=True)
@@ -77,10 +78,10 @@ class ContextualityReport:
 
 
 def pick_targets(texts: Sequence[str], min_occurrences: int, max_words: int, seed: int) -> list[str]:
-    """Words (lowercased, with a letter) that occur in at least `min_occurrences` texts; a random sample."""
+    """Words (folded, with a letter) that occur in at least `min_occurrences` texts; a random sample."""
     doc_freq: Counter[str] = Counter()
     for t in texts:
-        doc_freq.update({t[s:e].lower() for s, e in split_words(t).tolist() if any(c.isalpha() for c in t[s:e])})
+        doc_freq.update({fold_word(t[s:e]) for s, e in split_words(t).tolist() if any(c.isalpha() for c in t[s:e])})
     eligible = sorted(w for w, n in doc_freq.items() if n >= min_occurrences)
     if not eligible:
         raise InvalidInputError(
@@ -103,9 +104,12 @@ def measure_contextuality(
     baseline_pairs: int = 20000,
     chunk: int = 256,
     seed: int = 0,
-    progress: bool = False,
+    progress: Reporter | bool = False,
 ) -> ContextualityReport:
-    """Self-similarity, intra-sentence similarity, MEV and anisotropy for every layer 0..L."""
+    """Self-similarity, intra-sentence similarity, MEV and anisotropy for every layer 0..L.
+
+    `progress` counts the sample's texts as they are embedded (contextvec.progress; at most `max_texts`).
+    """
     sample = list(itertools.islice(iter(texts), max_texts))
     if len(sample) < 2:
         raise InvalidInputError(f"contextuality needs at least 2 texts; got {len(sample)}.")
@@ -118,27 +122,29 @@ def measure_contextuality(
     n_intra = 0
     reservoir: list[tuple[int, F32]] = []  # (text, (L+1, D)) random word vectors
     n_seen = 0
-    for start in range(0, len(sample), chunk):
-        part = sample[start : start + chunk]
-        res = embedder.embed_words(part, layers="all", layer_pooling="concat", progress=progress)
-        per_layer = res.vectors.reshape(len(res.vectors), n_states, -1)  # (N, L+1, D)
-        for t in range(len(part)):
-            rows = res.rows_of(t)
-            if len(rows) >= 2:
-                intra += [intra_sentence_similarity(per_layer[rows, k]) for k in range(n_states)]
-                n_intra += 1
-            for r in rows.tolist():
-                word = res.strings[r].lower()
-                if not any(c.isalpha() for c in word):
-                    continue
-                n_seen += 1
-                if len(reservoir) < baseline_vectors:
-                    reservoir.append((start + t, per_layer[r]))
-                elif (j := rng.randrange(n_seen)) < baseline_vectors:
-                    reservoir[j] = (start + t, per_layer[r])
-                if word in kept and start + t not in seen_in[word] and len(kept[word]) < per_word:
-                    kept[word].append(per_layer[r])
-                    seen_in[word].add(start + t)
+    with as_reporter(progress).task(f"contextuality of {embedder.model_id}", len(sample), "texts") as task:
+        for start in range(0, len(sample), chunk):
+            part = sample[start : start + chunk]
+            res = embedder.embed_words(part, layers="all", layer_pooling="concat")
+            per_layer = res.vectors.reshape(len(res.vectors), n_states, -1)  # (N, L+1, D)
+            for t in range(len(part)):
+                rows = res.rows_of(t)
+                if len(rows) >= 2:
+                    intra += [intra_sentence_similarity(per_layer[rows, k]) for k in range(n_states)]
+                    n_intra += 1
+                for r in rows.tolist():
+                    word = fold_word(res.strings[r])
+                    if not any(c.isalpha() for c in word):
+                        continue
+                    n_seen += 1
+                    if len(reservoir) < baseline_vectors:
+                        reservoir.append((start + t, per_layer[r]))
+                    elif (j := rng.randrange(n_seen)) < baseline_vectors:
+                        reservoir[j] = (start + t, per_layer[r])
+                    if word in kept and start + t not in seen_in[word] and len(kept[word]) < per_word:
+                        kept[word].append(per_layer[r])
+                        seen_in[word].add(start + t)
+            task.advance(len(part))
     words = [w for w in sorted(kept) if len(kept[w]) >= 2]
     if not words or n_intra == 0:
         raise InvalidInputError("the corpus sample is too small to measure contextuality; give more texts.")

@@ -18,6 +18,7 @@ import numpy.typing as npt
 from contextvec.analysis.attention import merge_to_words, word_rows
 from contextvec.embedder import Embedder
 from contextvec.errors import InvalidInputError
+from contextvec.text import fold_word
 
 if TYPE_CHECKING:
     from contextvec.transformer import Transformer
@@ -49,7 +50,7 @@ def inside_word(embedder: Embedder, reference: Transformer, text: str, word: str
 
     rows = word_rows(embedder, text)
     words = [i for i in range(len(rows.labels)) if rows.spans[i, 0] >= 0]
-    hits = [i for i in words if rows.labels[i].casefold() == word.casefold()]
+    hits = [i for i in words if fold_word(rows.labels[i]) == fold_word(word)]
     if len(hits) < occurrence:
         raise InvalidInputError(
             f"{word!r} occurs {len(hits)} time(s) as a word in {rows.text[:60]!r}; choose one of "

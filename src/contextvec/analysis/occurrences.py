@@ -18,9 +18,12 @@ from contextvec.data.wordnet import inflections
 from contextvec.errors import InvalidInputError
 from contextvec.options import LayerPoolingArg, LayersArg, SubwordPooling
 from contextvec.protocol import EmbedderProtocol
-from contextvec.text import split_words
+from contextvec.text import fold_word, split_words
 
 F32 = npt.NDArray[np.float32]
+# The one default for `inflect` (also match -s/-ed/-ing/... forms of a target word) in Python, the CLI and HTTP:
+# off, so a word's senses, search hits and stored uses are of that word ("interest", not also "interesting").
+INFLECT = False
 _SENTENCE_END = regex.compile(r"(?<=[.!?…][\"')\]]*)\s+")
 
 
@@ -28,7 +31,7 @@ _SENTENCE_END = regex.compile(r"(?<=[.!?…][\"')\]]*)\s+")
 class Occurrences:
     """N occurrences (rows) of the target words, in corpus order."""
 
-    target: list[str]  # the query word each row matched (lowercased)
+    target: list[str]  # the query word each row matched (folded: text.fold_word)
     form: list[str]  # the surface form in the text (e.g. "banks")
     text_index: npt.NDArray[np.int64]  # (N,) position of the text in the corpus stream
     start: npt.NDArray[np.int64]  # (N,) char offsets of the word in its text
@@ -45,8 +48,36 @@ class Occurrences:
 
     def of(self, word: str) -> npt.NDArray[np.int64]:
         """Row indices of one target word."""
-        w = word.lower()
+        w = fold_word(word.strip())
         return np.asarray([i for i, t in enumerate(self.target) if t == w], dtype=np.int64)
+
+    def span_in_sentence(self, i: int) -> tuple[int, int]:
+        """Row i's word as (start, end) offsets inside `sentence[i]` ((0, 0) if the sentence is not in its text)."""
+        text, sentence = self.texts[int(self.text_index[i])], self.sentence[i]
+        s, e = int(self.start[i]), int(self.end[i])
+        left = text.find(sentence, max(0, e - len(sentence)))
+        if left < 0 or left > s:
+            left = text.rfind(sentence, 0, s + 1)
+        return (s - left, e - left) if left >= 0 else (0, 0)
+
+    def window(self, i: int, width: int = 80) -> tuple[str, str, str]:
+        """Row i's sentence cut to about `width` characters around its word: (left context, word, right context),
+        with "…" where the sentence goes on."""
+        sentence = self.sentence[i]
+        s, e = self.span_in_sentence(i)
+        if (s, e) == (0, 0):
+            s, e = int(self.start[i]), int(self.end[i])
+            sentence = self.texts[int(self.text_index[i])]
+        side = max(0, width - (e - s)) // 2
+        lo, hi = max(0, s - side), min(len(sentence), e + side)
+        lo, hi = max(0, min(lo, hi - width)), min(len(sentence), max(hi, lo + width))  # use the room one side leaves
+        if lo > 0 and " " in sentence[lo:s]:
+            lo = sentence.index(" ", lo, s) + 1  # do not start or end inside a word
+        if hi < len(sentence) and " " in sentence[e:hi]:
+            hi = sentence.rindex(" ", e, hi)
+        left = ("…" if lo > 0 else "") + sentence[lo:s]
+        right = sentence[e:hi] + ("…" if hi < len(sentence) else "")
+        return left, sentence[s:e], right
 
     def select(self, rows: npt.NDArray[np.int64]) -> Occurrences:
         rows_list = rows.tolist()
@@ -66,13 +97,14 @@ class Occurrences:
 
 
 def surface_forms(words: Sequence[str], inflect: bool) -> dict[str, str]:
-    """Lowercased surface form -> the target word it stands for (with -s/-ed/-ing/... forms when `inflect`)."""
+    """Folded surface form (text.fold_word) -> the folded target word it stands for (with -s/-ed/-ing/... forms
+    when `inflect`)."""
     forms: dict[str, str] = {}
     for word in words:
-        w = word.strip().lower()
+        w = fold_word(word.strip())
         if len(split_words(w)) != 1:
             raise InvalidInputError(f"target word {word!r} must be one word (letters/digits), e.g. 'bank'.")
-        found = inflections(w, "n") | inflections(w, "v") if inflect else {w}
+        found = {fold_word(f) for f in inflections(w, "n") | inflections(w, "v")} if inflect else {w}
         for f in found:
             forms.setdefault(f, w)
         forms[w] = w
@@ -89,14 +121,14 @@ def sentence_around(text: str, start: int, end: int) -> str:
 
 
 def find_occurrences(
-    texts: Iterable[str], words: Sequence[str], *, inflect: bool = False, max_per_word: int | None = None
+    texts: Iterable[str], words: Sequence[str], *, inflect: bool = INFLECT, max_per_word: int | None = None
 ) -> Iterable[tuple[int, str, int, int, str]]:
     """(text index, text, start, end, target) of each whole-word, case-insensitive match, in corpus order."""
     forms = surface_forms(words, inflect)
     seen = dict.fromkeys(forms.values(), 0)
     for t, text in enumerate(texts):
         for s, e in split_words(text).tolist():
-            target = forms.get(text[s:e].lower())
+            target = forms.get(fold_word(text[s:e]))
             if target is None or (max_per_word is not None and seen[target] >= max_per_word):
                 continue
             seen[target] += 1
@@ -110,7 +142,7 @@ def collect_occurrences(
     texts: Iterable[str],
     words: Sequence[str],
     *,
-    inflect: bool = False,
+    inflect: bool = INFLECT,
     layers: LayersArg | None = None,
     layer_pooling: LayerPoolingArg = "mean",
     subword_pooling: SubwordPooling = "mean",

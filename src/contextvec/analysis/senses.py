@@ -26,7 +26,7 @@ from contextvec.analysis.occurrences import F32, Occurrences
 from contextvec.embedder import Embedder
 from contextvec.errors import InvalidInputError, OptionError
 from contextvec.options import check_choice
-from contextvec.text import split_words
+from contextvec.text import fold_word, split_words
 
 ClusterMethod = Literal["kmeans", "agglomerative"]
 METHODS: tuple[str, ...] = ("kmeans", "agglomerative")
@@ -49,6 +49,7 @@ class SenseCluster:
     size: int
     keywords: list[str]  # context words most specific to this cluster (smoothed log-odds vs the others)
     examples: list[str]  # sentences of the occurrences closest to the centroid
+    example_rows: list[int] = field(default_factory=list)  # the occurrence (row) behind each example
 
 
 @dataclass
@@ -184,11 +185,11 @@ def describe_clusters(
     occ: Occurrences, unit: F32, assignment: npt.NDArray[np.int64], n_examples: int, n_keywords: int
 ) -> list[SenseCluster]:
     """Size, typical sentences (nearest the centroid) and characteristic context words of every cluster."""
-    targets = set(occ.target) | {f.lower() for f in occ.form}
+    targets = set(occ.target) | {fold_word(f) for f in occ.form}
     bags = [
         Counter(
             w
-            for w in {occ.sentence[i][s:e].lower() for s, e in split_words(occ.sentence[i]).tolist()}
+            for w in {fold_word(occ.sentence[i][s:e]) for s, e in split_words(occ.sentence[i]).tolist()}
             if w.isalpha() and w not in STOPWORDS and w not in targets
         )
         for i in range(len(occ))
@@ -205,12 +206,14 @@ def describe_clusters(
             (inside if assignment[i] == c else outside).update(bag)
         keywords = _log_odds(inside, outside, len(rows), len(occ) - len(rows))[:n_keywords]
         examples: list[str] = []
+        example_rows: list[int] = []
         for i in order.tolist():
             if occ.sentence[i] not in examples:
                 examples.append(occ.sentence[i])
+                example_rows.append(i)
             if len(examples) == n_examples:
                 break
-        out.append(SenseCluster(int(c), len(rows), keywords, examples))
+        out.append(SenseCluster(int(c), len(rows), keywords, examples, example_rows))
     return out
 
 

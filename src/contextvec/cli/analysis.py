@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from contextvec.cli.common import DEFAULT_MODEL, LayersOpt, ModelOpt, err, escape, fail, out, reported, require
+from contextvec.analysis.occurrences import INFLECT
+from contextvec.cli.common import (
+    DEFAULT_MODEL,
+    InflectOpt,
+    LayersOpt,
+    ModelOpt,
+    err,
+    escape,
+    fail,
+    out,
+    reported,
+    reporter,
+    require,
+)
 from contextvec.errors import ContextvecError, InvalidInputError, OptionError
 from contextvec.io.corpus import corpus_texts
 from contextvec.loader import load_contextual, load_embedder
@@ -43,7 +58,7 @@ def senses(
     layers: LayersOpt = None,
     k: Annotated[int | None, typer.Option(help="number of senses (default: chosen by silhouette)")] = None,
     method: Annotated[str, typer.Option(help="kmeans | agglomerative")] = "kmeans",
-    inflect: Annotated[bool, typer.Option(help="also match -s/-ed/-ing forms")] = True,
+    inflect: InflectOpt = INFLECT,
     max_occurrences: Annotated[int, typer.Option(help="use at most this many occurrences")] = 500,
     max_texts: Annotated[int | None, typer.Option(help="read at most this many texts")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="write clusters and occurrences as JSON")] = None,
@@ -98,12 +113,11 @@ def _print_senses(word: str, occ: Occurrences, result: SenseInduction) -> None:
         out.print(f"silhouette  {scores}", highlight=False)
     table = Table("sense", "size", "characteristic words", "typical use")
     for c in result.clusters:
-        table.add_row(
-            str(c.label),
-            str(c.size),
-            ", ".join(c.keywords[:6]),
-            c.examples[0][:90] if c.examples else "",
-        )
+        use = Text()
+        if c.example_rows:
+            left, word_, right = occ.window(c.example_rows[0], width=80)
+            use.append(left).append(word_, style="bold").append(right)
+        table.add_row(str(c.label), str(c.size), ", ".join(c.keywords[:6]), use)
     out.print(table)
 
 
@@ -138,7 +152,9 @@ def contextuality(
     require_picture(plot, "contextvec contextuality --plot")
     try:
         emb = load_contextual(model, purpose="contextuality")
-        report = measure_contextuality(emb, corpus_texts(corpus), max_texts=max_texts, max_words=max_words)
+        texts = list(itertools.islice(corpus_texts(corpus), max_texts))
+        err.print(f"measuring every layer of {model} on {len(texts)} texts", highlight=False)
+        report = measure_contextuality(emb, texts, max_texts=max_texts, max_words=max_words, progress=reporter())
         if json_out:
             json_out.write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
         if plot:
@@ -218,6 +234,7 @@ def plot_senses(
     k: Annotated[int | None, typer.Option(help="number of senses (default: by silhouette)")] = None,
     max_occurrences: Annotated[int, typer.Option(help="at most this many occurrences")] = 300,
     projection: Annotated[str, typer.Option(help="pca | umap")] = "pca",
+    inflect: InflectOpt = INFLECT,
 ) -> None:
     """A 2-D map of WORD's occurrences, coloured by induced sense."""
     from contextvec.analysis.occurrences import collect_occurrences
@@ -228,7 +245,7 @@ def plot_senses(
     require_picture(out_path, "contextvec plot senses")
     with reported():
         occ = collect_occurrences(
-            load_embedder(model), corpus_texts(corpus), [word], inflect=True, max_per_word=max_occurrences
+            load_embedder(model), corpus_texts(corpus), [word], inflect=inflect, max_per_word=max_occurrences
         )
         sense_map(induce_senses(occ, k=k), out_path, projection)  # type: ignore[arg-type]
     err.print(f"wrote {out_path}", highlight=False)
@@ -248,10 +265,11 @@ def plot_layers(
 
     require_picture(out_path, "contextvec plot layers")
     with reported():
-        reports = [
-            measure_contextuality(load_contextual(m, purpose="plot layers"), corpus_texts(corpus), max_texts=max_texts)
-            for m in models
-        ]
+        texts = list(itertools.islice(corpus_texts(corpus), max_texts))
+        reports = []
+        for m in models:
+            emb = load_contextual(m, purpose="plot layers")
+            reports.append(measure_contextuality(emb, texts, max_texts=max_texts, progress=reporter()))
         layer_curves(reports, out_path, adjusted=adjusted)
     err.print(f"wrote {out_path}", highlight=False)
 

@@ -55,6 +55,13 @@ PrecisionOpt = Annotated[
     str, typer.Option("--model-dtype", metavar="DTYPE", help="model precision: float32 | bfloat16 | float16 | int8")
 ]
 CORPUS_HELP = ".txt (a document a line), .jsonl, .parquet, a folder of them, or 'brown' (a document a sentence)"
+InflectOpt = Annotated[
+    bool,
+    typer.Option(
+        "--inflect/--no-inflect",
+        help="also match the word's -s/-ed/-ing forms (WordNet's rules); default: only the word itself, in any case",
+    ),
+]
 SubwordOpt = Annotated[str, typer.Option(metavar="POOLING", help="first | last | first_last | mean | max")]
 
 

@@ -13,9 +13,11 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from contextvec.analysis.occurrences import INFLECT
 from contextvec.cli.common import (
     CORPUS_HELP,
     DEFAULT_MODEL,
+    InflectOpt,
     ModelOpt,
     err,
     out,
@@ -149,7 +151,7 @@ def search(
     occurrence: Annotated[int, typer.Option(help="which use of --word in --like (1 = first)")] = 1,
     k: Annotated[int, typer.Option("-k", help="how many hits")] = 10,
     any_word: Annotated[bool, typer.Option(help="search all words, not only the same word form")] = False,
-    inflect: Annotated[bool, typer.Option(help="also match -s/-ed/-ing forms of --word")] = False,
+    inflect: InflectOpt = INFLECT,
     level: Annotated[str, typer.Option(help="word (search by example) | sentence (free text)")] = "word",
     doc_ids: Annotated[list[str] | None, typer.Option(help="only these document ids (repeatable)")] = None,
     doc: Annotated[list[str] | None, typer.Option(hidden=True, help="deprecated: --doc-ids")] = None,

@@ -212,25 +212,34 @@ def to_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot_report(reports: list[dict[str, Any]], path: Path) -> Path:
-    """Score vs relative depth, one panel per task, one line per model."""
+PANELS = ("wic", "wordsim353", "simlex999", "lee", "rotten_tomatoes", "bbc_news", "pos")  # tasks with per-layer scores
+
+
+def _panel_series(report: dict[str, Any], panel: str) -> list[float] | None:
+    """One report's per-layer scores for one panel, or None when that task did not run."""
+    t = report["tasks"]
+    if panel == "wic":
+        return [s["test"] for s in t["wic"]["per_layer"]] if "wic" in t else None
+    if panel in ("wordsim353", "simlex999"):
+        return list(t["wordsim"][panel]["per_layer"]) if "wordsim" in t else None
+    return list(t[panel]["per_layer"]) if panel in t else None
+
+
+def plot_report(reports: list[dict[str, Any]], path: Path) -> Path | None:
+    """Score vs relative depth, one panel per task that ran (none ran with per-layer scores: no file, None)."""
+    panels = [p for p in PANELS if any(_panel_series(r, p) is not None for r in reports)]
+    if not panels:
+        return None
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = ["wic", "simlex999", "lee", "rotten_tomatoes", "bbc_news", "pos"]
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.2))
-    for ax, task in zip(axes, panels, strict=True):
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.2), squeeze=False)
+    for ax, task in zip(axes[0], panels, strict=True):
         for r in reports:
-            t = r["tasks"]
-            if task == "wic" and "wic" in t:
-                ys = [s["test"] for s in t["wic"]["per_layer"]]
-            elif task == "simlex999" and "wordsim" in t:
-                ys = t["wordsim"]["simlex999"]["per_layer"]
-            elif task in t:
-                ys = t[task]["per_layer"]
-            else:
+            ys = _panel_series(r, task)
+            if ys is None:
                 continue
             if len(ys) == 1:  # a static model: one horizontal line each, told apart by style
                 n_static = sum(1 for x in reports[: reports.index(r)] if x["layers"] == 1)
@@ -243,7 +252,7 @@ def plot_report(reports: list[dict[str, Any]], path: Path) -> Path:
         ax.set_title(task, fontsize=10)
         ax.set_xlabel("relative depth")
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7)
+    axes[0][0].legend(fontsize=7)  # the first panel has a line for every report that ran its task
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -254,8 +263,8 @@ def plot_report(reports: list[dict[str, Any]], path: Path) -> Path:
 def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = Path(report["model"]).name.replace(".", "_")
-    paths = [out_dir / f"{stem}.json", out_dir / f"{stem}.md", out_dir / f"{stem}.png"]
+    paths = [out_dir / f"{stem}.json", out_dir / f"{stem}.md"]
     paths[0].write_text(json.dumps(report, indent=1), encoding="utf-8")
     paths[1].write_text(to_markdown(report), encoding="utf-8")
-    plot_report([report], paths[2])
-    return paths
+    picture = plot_report([report], out_dir / f"{stem}.png")
+    return paths if picture is None else [*paths, picture]

@@ -154,7 +154,7 @@ def _job_routes(ex: Explorer) -> APIRouter:
         name, _ = served.pick(req.model)
         if req.source == "index":
             index = ex.index()
-            job = ex.jobs.start(lambda j: sv.senses_from_index(j, index, req.word, req.k, req.max_uses), 1)
+            job = ex.jobs.start(lambda j: sv.senses_from_index(j, index, req.word, req.k, req.max_uses, req.inflect), 1)
         else:
             corpus = [t for t in req.corpus if t.strip()]
             if not corpus:
@@ -163,7 +163,7 @@ def _job_routes(ex: Explorer) -> APIRouter:
 
             def work(j: Job) -> dict[str, Any]:
                 emb = served.scheduled(name, background=True, check=j.check)
-                return sv.senses_from_corpus(j, emb, corpus, req.word, req.k, req.max_uses)
+                return sv.senses_from_corpus(j, emb, corpus, req.word, req.k, req.max_uses, req.inflect)
 
             job = ex.jobs.start(work, len(corpus))
         return job.to_json()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contextvec.analysis.occurrences import INFLECT
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -45,6 +47,7 @@ class SensesRequest(_Strict):
     corpus: list[str] = Field(default_factory=list, description="texts to look for the word in (source=corpus)")
     k: int | None = Field(None, ge=1, le=20, description="number of senses; none: chosen by silhouette")
     max_uses: int = Field(2000, ge=3, le=20000)
+    inflect: bool = Field(INFLECT, description="also match the word's -s/-ed/-ing forms (as `contextvec senses`)")
     model: str | None = None
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from contextvec.analysis.contextuality import measure_contextuality
-from contextvec.analysis.occurrences import Occurrences, collect_occurrences
+from contextvec.analysis.occurrences import INFLECT, Occurrences, collect_occurrences
 from contextvec.analysis.senses import SenseLabeler, induce_senses, normalize
 from contextvec.errors import InvalidInputError
 from contextvec.explore.jobs import Job
@@ -48,16 +48,6 @@ def nearest(unit: F32, k: int, chunk: int = 1024) -> npt.NDArray[np.int64]:
     return out
 
 
-def _in_sentence(occ: Occurrences, i: int) -> list[int]:
-    """The use's span inside its display sentence."""
-    text, sentence = occ.texts[int(occ.text_index[i])], occ.sentence[i]
-    s, e = int(occ.start[i]), int(occ.end[i])
-    left = text.find(sentence, max(0, e - len(sentence)))
-    if left < 0 or left > s:
-        left = text.rfind(sentence, 0, s + 1)
-    return [s - left, e - left] if left >= 0 else [0, 0]
-
-
 def senses_payload(occ: Occurrences, k: int | None) -> dict[str, Any]:
     """Induce senses over the uses and lay them out as points."""
     found = induce_senses(occ, k=k)
@@ -73,24 +63,32 @@ def senses_payload(occ: Occurrences, k: int | None) -> dict[str, Any]:
         "y": xy[:, 1].round(5).tolist(),
         "cluster": found.assignments.tolist(),
         "sentence": occ.sentence,
-        "span": [_in_sentence(occ, i) for i in range(len(occ))],
+        "span": [list(occ.span_in_sentence(i)) for i in range(len(occ))],
         "neighbours": nearest(unit, NEIGHBOURS).tolist(),
     }
 
 
 def senses_from_corpus(
-    job: Job, embedder: EmbedderProtocol, corpus: Sequence[str], word: str, k: int | None, max_uses: int
+    job: Job,
+    embedder: EmbedderProtocol,
+    corpus: Sequence[str],
+    word: str,
+    k: int | None,
+    max_uses: int,
+    inflect: bool = INFLECT,
 ) -> dict[str, Any]:
     """Find and embed the word's uses in `corpus` (progress: texts read), then induce senses."""
-    occ = collect_occurrences(embedder, job.counted(corpus), [word], max_per_word=max_uses, chunk=64)
+    occ = collect_occurrences(embedder, job.counted(corpus), [word], inflect=inflect, max_per_word=max_uses, chunk=64)
     job.check()
     job.kept = occ
     return senses_payload(occ, k)
 
 
-def senses_from_index(job: Job, index: Index, word: str, k: int | None, max_uses: int) -> dict[str, Any]:
+def senses_from_index(
+    job: Job, index: Index, word: str, k: int | None, max_uses: int, inflect: bool = INFLECT
+) -> dict[str, Any]:
     """The word's stored uses from the index (no embedding), then induce senses."""
-    occ = index.occurrences(word)
+    occ = index.occurrences(word, inflect=inflect)
     if len(occ) > max_uses:
         occ = occ.select(np.arange(max_uses, dtype=np.int64))
     job.done = job.total

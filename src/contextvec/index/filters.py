@@ -18,7 +18,7 @@ def where_clause(words: Sequence[str] | None, inflect: bool, doc_ids: Sequence[s
 
         if not words:
             raise InvalidInputError("give at least one word to filter on.")
-        forms = sorted(surface_forms([w.casefold() for w in words], inflect))
+        forms = sorted(surface_forms(words, inflect))  # keys folded by text.fold_word, as the rows' word_norm
         parts.append(f"word_norm IN ({', '.join(map(_quote, forms))})")
     if doc_ids is not None:
         parts.append(f"doc_id IN ({', '.join(_quote(d) for d in doc_ids)})")

@@ -12,14 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from contextvec.analysis.occurrences import Occurrences, surface_forms
+from contextvec.analysis.occurrences import INFLECT, Occurrences, surface_forms
 from contextvec.errors import InvalidInputError
 from contextvec.index.filters import where_clause
 from contextvec.index.manifest import Manifest
+from contextvec.text import fold_word
 
 
 def read_occurrences(
-    table: Any, manifest: Manifest, words: list[str], *, inflect: bool = False, folder: Path | None = None
+    table: Any, manifest: Manifest, words: list[str], *, inflect: bool = INFLECT, folder: Path | None = None
 ) -> Occurrences:
     """Every row of `words` in an index's word table (case-folded; with -s/-ed/-ing forms when `inflect`), in
     corpus order."""
@@ -39,7 +40,7 @@ def read_occurrences(
     sentences = rows["text"].to_pylist()
     d = manifest.dim
     return Occurrences(
-        target=[forms[w] for w in rows["word_norm"].to_pylist()],
+        target=[forms[fold_word(w)] for w in rows["word_norm"].to_pylist()],  # keys and rows: one fold
         form=rows["word"].to_pylist(),
         text_index=text_index,
         start=rows["start"].to_numpy() - sent0,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from contextvec.analysis.occurrences import INFLECT
 from contextvec.errors import IndexStateError, OptionError
 from contextvec.index.filters import where_clause
 from contextvec.index.manifest import Manifest
@@ -102,7 +103,7 @@ class Index:
         *,
         k: int = 10,
         any_word: bool = False,
-        inflect: bool = False,
+        inflect: bool = INFLECT,
         doc_ids: Sequence[str] | None = None,
     ) -> list[Hit]:
         """The k uses in the corpus nearest to text[start:end] (same word form unless `any_word`)."""
@@ -131,7 +132,7 @@ class Index:
         level: str = "word",
         k: int = 10,
         words: Sequence[str] | None = None,
-        inflect: bool = False,
+        inflect: bool = INFLECT,
         doc_ids: Sequence[str] | None = None,
         exact: bool | None = None,
     ) -> list[Hit]:
@@ -163,7 +164,7 @@ class Index:
             for r in rows
         ]
 
-    def occurrences(self, words: Sequence[str] | str, *, inflect: bool = False) -> Occurrences:
+    def occurrences(self, words: Sequence[str] | str, *, inflect: bool = INFLECT) -> Occurrences:
         """Every stored use of `words`, read from the index instead of re-embedding (see index/occurrences.py)."""
         from contextvec.index.occurrences import read_occurrences
 

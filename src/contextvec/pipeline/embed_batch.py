@@ -25,7 +25,7 @@ from contextvec.errors import OptionError
 from contextvec.io.corpus import Doc
 from contextvec.protocol import EmbedderProtocol
 from contextvec.sentences import sentence_of_docs, split_sentences
-from contextvec.text import Document
+from contextvec.text import Document, fold_word
 
 IndexLevel = Literal["word", "sentence", "both"]
 Batch = dict[str, npt.NDArray[Any]]
@@ -98,7 +98,7 @@ class EmbedBatch:
             "start": res.start,
             "end": res.end,
             "word": np.asarray(res.strings, dtype=object),
-            "word_norm": np.asarray([w.casefold() for w in res.strings], dtype=object),
+            "word_norm": np.asarray([fold_word(w) for w in res.strings], dtype=object),
             "sentence_start": spans[sent, 0],
             "sentence_end": spans[sent, 1],
             "text": strings[sent],  # (N,) shared references, not N copies
