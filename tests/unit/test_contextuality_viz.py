@@ -63,7 +63,28 @@ def test_self_similarity_matches_a_direct_computation(report: ContextualityRepor
 
 def test_progress_counts_every_embedded_text_once(bert_embedder: Embedder) -> None:
     """`contextuality` printed nothing for minutes (issue 26): the library now reports each embedded chunk."""
+    from contextlib import contextmanager
+
+    from contextvec.progress import Reporter
+
     seen: list[int] = []
+    totals: list[tuple[float | None, str]] = []
+
+    class Counting(Reporter):
+        @contextmanager
+        def task(self, description: str, total: float | None, unit: str, *, completed: float = 0):  # type: ignore[no-untyped-def]
+            totals.append((total, unit))
+
+            class T:
+                def advance(self, n: float = 1) -> None:
+                    seen.append(int(n))
+
+                def update(self, completed: float) -> None: ...
+
+                def describe(self, description: str) -> None: ...
+
+            yield T()
+
     measure_contextuality(
         bert_embedder,
         CORPUS,
@@ -72,9 +93,9 @@ def test_progress_counts_every_embedded_text_once(bert_embedder: Embedder) -> No
         per_word=6,
         baseline_pairs=50,
         chunk=8,
-        on_progress=seen.append,
+        progress=Counting(),
     )
-    assert seen == [8, 8, 8, 6]
+    assert seen == [8, 8, 8, 6] and totals == [(30, "texts")]
 
 
 def test_too_little_text_is_explained(bert_embedder: Embedder) -> None:
