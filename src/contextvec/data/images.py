@@ -64,7 +64,7 @@ def _sklearn_datasets() -> object:
         import sklearn.datasets
     except ImportError:
         raise DatasetNotFoundError(
-            f"the named image sets come with scikit-learn; install it: {install_command('static')}"
+            f"the named image sets come with scikit-learn; install it: {install_command('vision')}"
         ) from None
     return sklearn.datasets
 

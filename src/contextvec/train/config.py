@@ -55,7 +55,7 @@ DEFAULT_NETS: dict[Kind, NetConfig] = {
     "elmo": NetConfig(dim=128, hidden=128, layers=2, vocab_size=10_000, seq_len=48),
     "mlm": NetConfig(dim=128, hidden=512, layers=4, heads=4, vocab_size=8000, seq_len=128),
     "causal": NetConfig(dim=128, hidden=512, layers=4, heads=4, vocab_size=8000, seq_len=128),
-    "vit": NetConfig(dim=128, hidden=512, layers=4, heads=4, patch=2, dropout=0.0),
+    "vit": NetConfig(dim=64, hidden=256, layers=4, heads=4, patch=2, dropout=0.0),
 }
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from contextvec.errors import InvalidInputError, MissingExtraError
+from contextvec.extras import install_command
 
 F32 = npt.NDArray[np.float32]
 # one image: an array, a PIL.Image.Image, or a path to a PNG / JPEG / any file Pillow reads
@@ -29,7 +30,7 @@ def _pil() -> Any:
     try:
         from PIL import Image
     except ImportError:
-        raise MissingExtraError('reading image files needs Pillow: pip install "contextvec[vision]"') from None
+        raise MissingExtraError(f"reading image files needs Pillow: {install_command('vision')}") from None
     return Image
 
 
