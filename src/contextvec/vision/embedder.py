@@ -93,16 +93,18 @@ class PatchEmbedder:
         """One image as (H, W, C) pixels in [0, 1], checked against the model's channels and patch size."""
         where = describe(image, index)
         pixels = read_image(image, where)
-        H, W, C = pixels.shape
-        c, p = self.config.channels, self.config.patch
-        if c != C:
-            hint = "image.convert('L') or pixels.mean(axis=2)" if c == 1 else "image.convert('RGB') or np.repeat"
+        height, width, channels = pixels.shape
+        want, p = self.config.channels, self.config.patch
+        if channels != want:
+            hint = "image.convert('L') or pixels.mean(axis=2)" if want == 1 else "image.convert('RGB') or np.repeat"
+            stack = "" if channels in (3, 4) else "; a stack of gray images (N, H, W) is passed as list(arr)"
             raise InvalidInputError(
-                f"{where} has {C} channel(s), this model was trained on {c}; convert it ({hint}) first."
+                f"{where} has {channels} channel(s), this model was trained on {want}; convert it ({hint}) first"
+                f"{stack}."
             )
-        if p > H or p > W:
+        if min(height, width) < p:
             raise InvalidInputError(
-                f"{where} is {H} x {W} pixels, smaller than one {p} x {p} patch; give a larger image."
+                f"{where} is {height} x {width} pixels, smaller than one {p} x {p} patch; give a larger image."
             )
         return pixels
 
