@@ -270,3 +270,10 @@ def test_named_image_sets() -> None:
     assert photos.shape == (16, 16, 3) and len(photos.train) + len(photos.heldout) == 520
     with pytest.raises(OptionError, match="give 'digits', 'photos', a folder"):
         load_images("nonsense")
+
+
+def test_the_text_embedder_refuses_an_image_model(gray: Path) -> None:
+    from contextvec import Embedder
+
+    with pytest.raises(ModelLoadError, match="holds an image model .* use contextvec.vision.PatchEmbedder"):
+        Embedder(str(gray))

@@ -174,6 +174,13 @@ def resolve_model(name: str) -> ResolvedModel:
                 f"folder {str(path)!r} has no config.json, so it is not a transformers model folder; point at the "
                 "folder that holds config.json, the weights and the tokenizer files."
             )
+        from contextvec.models.reference.vit import is_vit_folder
+
+        if is_vit_folder(path):
+            raise ModelLoadError(
+                f"folder {str(path)!r} holds an image model (contextvec train vit): it embeds image patches, not "
+                "text; use contextvec.vision.PatchEmbedder or `contextvec embed-images FILES --model DIR`."
+            )
         return ResolvedModel(model_id=str(path), path=str(path), source="local")
     looks_like_path = key.startswith((".", "/", "~")) or (os.sep in key and key.count("/") != 1)
     if looks_like_path or key.count("/") != 1:
