@@ -113,7 +113,7 @@ def _prepare(
     if saved is not None:
         if saved["kind"] != kind or saved["fingerprint"] != data.fingerprint():
             raise CheckpointError(
-                f"--resume: the checkpoint in {out} is from a {saved['kind']} run on other data "
+                f"--resume: the checkpoint in {out} is from a {saved['kind']} run on other {'images' if kind == 'vit' else 'text'} "
                 f"(corpus {saved['corpus']!r}); resume with the same kind and corpus, or choose another --out."
             )
         if net is not None and net != NetConfig(**saved["net"]):

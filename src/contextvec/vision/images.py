@@ -100,10 +100,29 @@ def _from_array(arr: npt.NDArray[Any], where: str) -> F32:
     return out[:, :, None] if out.ndim == 2 else out
 
 
+def _from_bytes(data: bytes, where: str) -> F32:
+    import io
+
+    Image = _pil()
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            return _from_pil(img, where)
+    except InvalidInputError:
+        raise
+    except Exception as exc:  # Pillow's errors for data that is not an image
+        raise InvalidInputError(
+            f"{where}: {len(data)} bytes that are not an image Pillow can read ({type(exc).__name__}); send a PNG or "
+            "JPEG file's bytes."
+        ) from None
+
+
 def read_image(image: ImageInput, where: str = "image") -> F32:
-    """One image -> (H, W, C) float32 pixels in [0, 1]."""
+    """One image -> (H, W, C) float32 pixels in [0, 1]. `bytes` are an encoded file (PNG, JPEG, ...)."""
     if isinstance(image, np.ndarray):
         return _from_array(image, where)
+    if isinstance(image, bytes):
+        return _from_bytes(image, where)
     if isinstance(image, str | os.PathLike):
         return _from_path(Path(image), where)
     if type(image).__module__.startswith("PIL."):
@@ -119,7 +138,7 @@ def as_image_list(images: ImageInput | Sequence[ImageInput]) -> list[ImageInput]
     array (N, H, W, C) is N images. A stack of gray images (N, H, W) is passed as arr[..., None] or list(arr)."""
     if isinstance(images, np.ndarray):
         return list(images) if images.ndim == 4 else [images]
-    if isinstance(images, str | os.PathLike) or type(images).__module__.startswith("PIL."):
+    if isinstance(images, str | bytes | os.PathLike) or type(images).__module__.startswith("PIL."):
         return [images]
     return list(images)
 
