@@ -12,11 +12,24 @@ import typer
 
 from contextvec.cli.common import err, fail
 from contextvec.errors import ContextvecError, OptionError
-from contextvec.train.config import DEFAULT_NETS, LoopConfig
+from contextvec.train.config import DEFAULT_NETS, Kind, LoopConfig, NetConfig
 
 _LOOP = LoopConfig()  # the defaults, shown in --help
 
 
+def _net(kind: Kind, sizes: dict[str, int | str | None], resume: bool) -> NetConfig | None:
+    """The kind's default network with the sizes given; None for a resumed run that keeps its own."""
+    given = {n: v for n, v in sizes.items() if v is not None}
+    foreign = ("vocab_size", "seq_len") if kind == "vit" else ("patch", "positions", "stem")
+    if any(n in given for n in foreign):
+        raise OptionError(
+            f"{', '.join('--' + n.replace('_', '-') for n in foreign if n in given)}: not an option of {kind} "
+            "models (--patch, --positions and --stem are vit's; --vocab-size and --seq-len the text kinds')."
+        )
+    return replace(DEFAULT_NETS[kind], **given) if given or not resume else None  # type: ignore[arg-type]
+
+
+# long: typer's signature takes one line per option (15 of them); the body is short
 def train(
     kind: Annotated[
         str,
@@ -58,17 +71,9 @@ def train(
 
     try:
         k = check_kind(kind)
-        base = DEFAULT_NETS[k]
         sizes: dict[str, int | str | None] = {"dim": dim, "layers": layers, "vocab_size": vocab_size}
         sizes |= {"seq_len": seq_len, "patch": patch, "positions": positions, "stem": stem}
-        given = {n: v for n, v in sizes.items() if v is not None}
-        foreign = ("vocab_size", "seq_len") if k == "vit" else ("patch", "positions", "stem")
-        if any(n in given for n in foreign):
-            raise OptionError(
-                f"{', '.join('--' + n.replace('_', '-') for n in foreign if n in given)}: not an option of {k} "
-                "models (--patch, --positions and --stem are vit's; --vocab-size and --seq-len the text kinds')."
-            )
-        net = replace(base, **given) if given or not resume else None  # type: ignore[arg-type]  # a resumed run keeps its own
+        net = _net(k, sizes, resume)
         loop = replace(
             _LOOP,
             steps=steps,

@@ -112,8 +112,9 @@ def _prepare(
     saved = latest_checkpoint(out) if resume else None
     if saved is not None:
         if saved["kind"] != kind or saved["fingerprint"] != data.fingerprint():
+            other = "images" if kind == "vit" else "text"
             raise CheckpointError(
-                f"--resume: the checkpoint in {out} is from a {saved['kind']} run on other {'images' if kind == 'vit' else 'text'} "
+                f"--resume: the checkpoint in {out} is from a {saved['kind']} run on other {other} "
                 f"(corpus {saved['corpus']!r}); resume with the same kind and corpus, or choose another --out."
             )
         if net is not None and net != NetConfig(**saved["net"]):

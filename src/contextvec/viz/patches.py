@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from contextvec.analysis.patches import IdenticalPatchReport
-from contextvec.errors import InputFileError
+from contextvec.errors import InputFileError, InvalidInputError
 from contextvec.vision import PatchAttention
 from contextvec.viz.plots import _pyplot
 
@@ -52,28 +52,8 @@ def attention_on_pixels(att: PatchAttention, layer: int, patch: int) -> np.ndarr
     return out
 
 
-def patch_pictures(
-    report: IdenticalPatchReport,
-    attention: PatchAttention,
-    path: str | Path,
-    *,
-    patch: int | None = None,
-    text_report: Path | None = None,
-) -> Path:
-    path = Path(path)
-    g = attention.grid
-    T = len(g.top)
-    who = patch if patch is not None else (g.rows // 2) * g.cols + g.cols // 2  # the centre patch
-    if not 0 <= who < T:
-        raise InputFileError(f"--patch {who}: this image has patches 0..{T - 1} (reading order).")
-    text = text_curve(text_report) if text_report is not None else None
-    n_blocks = attention.weights.shape[0]
-    shown = sorted({0, n_blocks // 2, n_blocks - 1})
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 3 + len(shown), figsize=(4.2 * 2 + 2.6 * (1 + len(shown)), 3.6))
+def _cosine_panel(ax: Any, report: IdenticalPatchReport) -> None:
     layers = [r.layer for r in report.layers]
-
-    ax = axes[0]
     ax.plot(layers, [r.identical_cosine for r in report.layers], marker="o", label="identical patches")
     ax.plot(layers, [r.same_place_cosine for r in report.layers], marker="s", label="same place, other content")
     ax.plot(layers, [r.anisotropy for r in report.layers], marker="^", label="random patches")
@@ -83,35 +63,63 @@ def patch_pictures(
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
 
+
+def _attention_panels(plt: Any, axes: Any, attention: PatchAttention, who: int) -> None:
+    """axes[0]: the image; then one panel per shown block with the attention from patch `who` over the pixels."""
+    g = attention.grid
+    n_blocks = attention.weights.shape[0]
     pixels = attention.pixels if attention.pixels.shape[2] == 3 else attention.pixels[:, :, 0]
-    axes[1].imshow(pixels, cmap=None if pixels.ndim == 3 else "gray", vmin=0, vmax=1)
-    axes[1].set_title("image, attending patch boxed", fontsize=9)
-    for k, layer in enumerate(shown):
-        a = axes[2 + k]
-        a.imshow(pixels, cmap=None if pixels.ndim == 3 else "gray", vmin=0, vmax=1)
+    cmap = None if pixels.ndim == 3 else "gray"
+    axes[0].imshow(pixels, cmap=cmap, vmin=0, vmax=1)
+    axes[0].set_title("image, attending patch boxed", fontsize=9)
+    for a, layer in zip(axes[1:], sorted({0, n_blocks // 2, n_blocks - 1}), strict=False):
+        a.imshow(pixels, cmap=cmap, vmin=0, vmax=1)
         heat = attention_on_pixels(attention, layer, who)
         a.imshow(heat, cmap="inferno", alpha=0.6, vmin=0, vmax=float(heat.max()))
         a.set_title(f"attention from the patch, block {layer + 1}", fontsize=9)
-    for a in axes[1 : 2 + len(shown)]:
-        box = plt.Rectangle(
-            (g.left[who] - 0.5, g.top[who] - 0.5), g.width[who], g.height[who], fill=False, color="cyan", lw=1.5
-        )
-        a.add_patch(box)
+    for a in axes:
+        box = (g.left[who] - 0.5, g.top[who] - 0.5), g.width[who], g.height[who]
+        a.add_patch(plt.Rectangle(*box, fill=False, color="cyan", lw=1.5))
         a.set_xticks([])
         a.set_yticks([])
 
-    ax = axes[-1]
-    top = max(layers[-1], 1)
-    ax.plot([x / top for x in layers], [r.self_similarity for r in report.layers], marker="o", label="image patches")
+
+def _curve_panel(ax: Any, report: IdenticalPatchReport, text: tuple[str, list[float], list[float]] | None) -> None:
+    top = max(report.layers[-1].layer, 1)
+    depth = [r.layer / top for r in report.layers]
+    ax.plot(depth, [r.self_similarity for r in report.layers], marker="o", label="image patches")
     if text is not None:
         ax.plot(text[1], text[2], marker="s", label=f"words ({text[0]})")
     ax.set_title("self-similarity across contexts", fontsize=9)
     ax.set_xlabel("relative depth (0 = embeddings)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
-    fig.suptitle(
-        f"{report.model_id}: {report.n_images} images, {report.n_groups:,} groups of identical patches", fontsize=10
-    )
+
+
+def patch_pictures(
+    report: IdenticalPatchReport,
+    attention: PatchAttention,
+    path: str | Path,
+    *,
+    patch: int | None = None,
+    text_report: Path | None = None,
+) -> Path:
+    """The three pictures side by side in one PNG (see the module doc); `patch` attends (default: the centre)."""
+    path = Path(path)
+    g = attention.grid
+    T = len(g.top)
+    who = patch if patch is not None else (g.rows // 2) * g.cols + g.cols // 2
+    if not 0 <= who < T:
+        raise InvalidInputError(f"--patch {who}: this image has patches 0..{T - 1} (reading order).")
+    text = text_curve(text_report) if text_report is not None else None
+    shown = len({0, attention.weights.shape[0] // 2, attention.weights.shape[0] - 1})
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 3 + shown, figsize=(4.2 * 2 + 2.6 * (1 + shown), 3.6))
+    _cosine_panel(axes[0], report)
+    _attention_panels(plt, axes[1 : 2 + shown], attention, who)
+    _curve_panel(axes[-1], report, text)
+    title = f"{report.model_id}: {report.n_images} images, {report.n_groups:,} groups of identical patches"
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

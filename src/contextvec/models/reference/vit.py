@@ -28,10 +28,11 @@ from contextvec.errors import InvalidInputError, ModelLoadError
 from contextvec.models.reference.config import TransformerConfig
 from contextvec.models.reference.model import Block, _init_weights, run_blocks
 from contextvec.models.reference.trace import TransformerOutput
+from contextvec.models.registry import IMAGE_MODEL_TYPE, is_image_model_folder
 
 ImagePositions = Literal["learned", "sincos"]
 Stem = Literal["linear", "conv"]
-MODEL_TYPE = "contextvec-vit"
+MODEL_TYPE = IMAGE_MODEL_TYPE
 
 
 @dataclass(frozen=True)
@@ -224,13 +225,7 @@ def save_vit(model: ViT, folder: str | Path) -> None:
     (out / "config.json").write_text(json.dumps(model.config.to_json(), indent=2), encoding="utf-8")
 
 
-def is_vit_folder(folder: str | Path) -> bool:
-    """True when `folder` holds a contextvec image model (its config.json says model_type contextvec-vit)."""
-    path = Path(folder) / "config.json"
-    try:
-        return bool(json.loads(path.read_text(encoding="utf-8")).get("model_type") == MODEL_TYPE)
-    except (OSError, ValueError, AttributeError):
-        return False
+is_vit_folder = is_image_model_folder  # True when a folder holds a contextvec image model
 
 
 def load_vit(folder: str | Path) -> ViT:
