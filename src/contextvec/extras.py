@@ -11,13 +11,14 @@ from typing import Literal
 
 from contextvec.errors import MissingExtraError
 
-Extra = Literal["server", "static", "viz", "index", "ray", "onnx"]
+Extra = Literal["server", "static", "viz", "vision", "index", "ray", "onnx"]
 
 # the modules each extra provides (import names, not distribution names)
 EXTRA_MODULES: dict[Extra, tuple[str, ...]] = {
     "server": ("fastapi", "uvicorn", "pydantic_settings", "prometheus_client", "orjson"),
     "static": ("gensim", "sklearn", "scipy"),
     "viz": ("matplotlib",),
+    "vision": ("PIL", "sklearn"),
     "index": ("lancedb",),
     "ray": ("ray", "aiohttp"),
     "onnx": ("onnxruntime", "onnx", "onnxscript"),  # onnxscript: torch.onnx.export's dynamo exporter

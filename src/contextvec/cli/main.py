@@ -250,6 +250,7 @@ def _register_subcommands() -> None:
     from contextvec.cli.serve import serve_command
     from contextvec.cli.static import static_app
     from contextvec.cli.train import train
+    from contextvec.cli.vision import embed_images  # also adds `plot patches`
 
     app.command()(models)
     serve, serve_context = serve_command()
@@ -267,6 +268,7 @@ def _register_subcommands() -> None:
     app.add_typer(analysis.correction_app, name="correction")
     app.add_typer(analysis.plot_app, name="plot")
     app.command()(train)
+    app.command("embed-images")(embed_images)
 
 
 _register_subcommands()

@@ -18,6 +18,20 @@ from typing import Literal
 from contextvec.errors import ModelLoadError, ModelNotFoundError
 from contextvec.models.cache import build_once, cache_root
 
+IMAGE_MODEL_TYPE = "contextvec-vit"  # config.json's model_type of an image model (models/reference/vit.py)
+
+
+def is_image_model_folder(folder: str | Path) -> bool:
+    """True when `folder` holds a contextvec image model (its config.json says model_type contextvec-vit)."""
+    import json
+
+    try:
+        data = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("model_type") == IMAGE_MODEL_TYPE
+
+
 Source = Literal["package", "local", "hub"]
 DEFAULT_MODEL = "minilm"  # the one default model of the Python API, the CLI and the server
 
@@ -173,6 +187,11 @@ def resolve_model(name: str) -> ResolvedModel:
             raise ModelNotFoundError(
                 f"folder {str(path)!r} has no config.json, so it is not a transformers model folder; point at the "
                 "folder that holds config.json, the weights and the tokenizer files."
+            )
+        if is_image_model_folder(path):
+            raise ModelLoadError(
+                f"folder {str(path)!r} holds an image model (contextvec train vit): it embeds image patches, not "
+                "text; use contextvec.vision.PatchEmbedder or `contextvec embed-images FILES --model DIR`."
             )
         return ResolvedModel(model_id=str(path), path=str(path), source="local")
     looks_like_path = key.startswith((".", "/", "~")) or (os.sep in key and key.count("/") != 1)

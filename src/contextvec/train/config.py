@@ -12,14 +12,16 @@ from typing import Any, Literal
 
 from contextvec.errors import OptionError
 
-Kind = Literal["elmo", "mlm", "causal"]
-KINDS: tuple[Kind, ...] = ("elmo", "mlm", "causal")
+Kind = Literal["elmo", "mlm", "causal", "vit"]
+KINDS: tuple[Kind, ...] = ("elmo", "mlm", "causal", "vit")
+IMAGE_POSITIONS = ("learned", "sincos")
+STEMS = ("linear", "conv")
 
 
 @dataclass(frozen=True)
 class NetConfig:
     """The network's size. ELMo: dim per direction (vectors are 2*dim), hidden = LSTM cells; transformers: dim =
-    hidden size, hidden = MLP width."""
+    hidden size, hidden = MLP width. vit reads dim, hidden, layers, heads, dropout and the three fields after them."""
 
     dim: int = 128
     hidden: int = 512
@@ -29,6 +31,9 @@ class NetConfig:
     min_count: int = 3  # elmo: words rarer than this are <unk>
     seq_len: int = 128  # tokens per training row (elmo: words per sentence chunk); also the model's window
     dropout: float = 0.1
+    patch: int = 2  # vit: a patch is patch x patch pixels
+    positions: str = "learned"  # vit: learned (a table the size of the training images) | sincos (2-D, any size)
+    stem: str = "linear"  # vit: linear (a patch's own pixel values) | conv (a 3x3 convolution first: neighbours too)
     # deprecated spelling of num_layers, accepted by the constructor until 0.3 (it counts; `layers` elsewhere
     # selects); not stored, so `replace` and `asdict` see num_layers only
     layers: InitVar[int | None] = None
@@ -64,6 +69,7 @@ DEFAULT_NETS: dict[Kind, NetConfig] = {
     "elmo": NetConfig(dim=128, hidden=128, num_layers=2, vocab_size=10_000, seq_len=48),
     "mlm": NetConfig(dim=128, hidden=512, num_layers=4, heads=4, vocab_size=8000, seq_len=128),
     "causal": NetConfig(dim=128, hidden=512, num_layers=4, heads=4, vocab_size=8000, seq_len=128),
+    "vit": NetConfig(dim=64, hidden=256, num_layers=4, heads=4, patch=2, dropout=0.0),
 }
 
 
@@ -71,7 +77,7 @@ def check_kind(kind: str) -> Kind:
     if kind not in KINDS:
         raise OptionError(
             f"model kind {kind!r} is not one of {', '.join(KINDS)} (elmo: biLSTM LM over words; "
-            "mlm: BERT-style masked LM; causal: GPT-style next-token LM)."
+            "mlm: BERT-style masked LM; causal: GPT-style next-token LM; vit: masked-patch model of images)."
         )
     return kind  # type: ignore[return-value]
 
@@ -93,6 +99,16 @@ def check_net(kind: Kind, net: NetConfig) -> None:
         raise OptionError(f"network sizes must be >= 1, got {net}.")
     if kind != "elmo" and net.dim % net.heads:
         raise OptionError(f"dim={net.dim} must be a multiple of heads={net.heads}.")
+    if kind == "vit":
+        if net.patch < 1:
+            raise OptionError(f"--patch {net.patch} must be >= 1 pixel.")
+        if net.positions not in IMAGE_POSITIONS or net.stem not in STEMS:
+            raise OptionError(
+                f"--positions {net.positions!r} / --stem {net.stem!r}: choose positions from "
+                f"{', '.join(IMAGE_POSITIONS)} and stem from {', '.join(STEMS)}."
+            )
+        if net.positions == "sincos" and net.dim % 4:
+            raise OptionError(f"--positions sincos needs dim={net.dim} to be a multiple of 4.")
     if net.seq_len < 4:
         raise OptionError(f"seq_len={net.seq_len} must be >= 4 tokens.")
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from contextvec.data.images import ImageSet, load_images
 from contextvec.errors import CheckpointError, OptionError, OutputPathError
 from contextvec.io.atomic import sigterm_exits
 from contextvec.models.recipes import DEFAULT_SENTENCE_RECIPE, TOP_RECIPE, write_recipe_file
@@ -42,7 +43,7 @@ class TrainResult:
     steps: int
     tokens: int
     minutes: float
-    heldout: dict[str, float]  # perplexity on the held-out documents ({} when the corpus has none)
+    heldout: dict[str, float]  # perplexity on the held-out documents (vit: masked-patch error); {} when none
     final_loss: float
 
 
@@ -51,7 +52,7 @@ class _Run:
     """Everything a checkpoint holds, and the folder it all goes to."""
 
     kind: Kind
-    data: Corpus
+    data: Corpus | ImageSet
     net: NetConfig
     loop: LoopConfig
     vocabulary: Any  # JSON-able: a word list (elmo) or a tokenizer's JSON
@@ -126,7 +127,9 @@ class _Run:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _prepare(kind: Kind, data: Corpus, out: Path, net: NetConfig | None, loop: LoopConfig, resume: bool) -> _Run:
+def _prepare(
+    kind: Kind, data: Corpus | ImageSet, out: Path, net: NetConfig | None, loop: LoopConfig, resume: bool
+) -> _Run:
     if not resume and list_checkpoints(out):
         raise OutputPathError(
             f"{out} already holds a training run's checkpoints: add --resume to continue it, or choose another --out."
@@ -134,8 +137,9 @@ def _prepare(kind: Kind, data: Corpus, out: Path, net: NetConfig | None, loop: L
     saved = latest_checkpoint(out) if resume else None
     if saved is not None:
         if saved["kind"] != kind or saved["fingerprint"] != data.fingerprint():
+            other = "images" if kind == "vit" else "text"
             raise CheckpointError(
-                f"--resume: the checkpoint in {out} is from a {saved['kind']} run on other text "
+                f"--resume: the checkpoint in {out} is from a {saved['kind']} run on other {other} "
                 f"(corpus {saved['corpus']!r}); resume with the same kind and corpus, or choose another --out."
             )
         held = NetConfig(**{("num_layers" if k == "layers" else k): v for k, v in saved["net"].items()})  # 0.1's key
@@ -169,7 +173,8 @@ def train(
     progress: Reporter | bool = False,
 ) -> TrainResult:
     """Train an ELMo biLM ("elmo"), a BERT-style masked LM ("mlm") or a GPT-style causal LM ("causal") on
-    `corpus` ("brown" or a text file, one document per line) and write a model folder to `out`.
+    `corpus` ("brown" or a text file, one document per line), or a masked-patch image model ("vit") on images
+    ("digits", "photos", a folder of PNG / JPEG files or a .npy array), and write a model folder to `out`.
 
     `loop` sets the length (steps and/or max_minutes, counted over resumed runs too), the seed and checkpoints;
     `net` the network's size (default: the kind's tiny config; a resumed run keeps its own). Every end of a run
@@ -183,7 +188,8 @@ def train(
     check_loop(loop)
     out = Path(out)
     with seeded(loop.seed):
-        run = _prepare(k, load_corpus(corpus), out, net, loop, resume)
+        data = load_images(corpus) if k == "vit" else load_corpus(corpus)
+        run = _prepare(k, data, out, net, loop, resume)
         out.mkdir(parents=True, exist_ok=True)
         with sigterm_exits():
             try:

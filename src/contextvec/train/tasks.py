@@ -3,6 +3,7 @@
 elmo    rows = <s> sentence </s> (words)     loss = mean of the forward and backward LM cross-entropies
 mlm     rows = [CLS] window [SEP] (WordPiece) loss = cross-entropy on the 15% masked positions
 causal  rows = windows of the BPE stream      loss = next-token cross-entropy
+vit     rows = images, as patches             loss = squared error of the hidden patches' pixels (train/vit.py)
 """
 
 from __future__ import annotations
@@ -24,13 +25,20 @@ Rows = list[npt.NDArray[np.int64]]
 EVAL_SEED = 1234  # the held-out masking (mlm) is the same at every evaluation
 
 
+class StepBatch(Protocol):
+    """What the loop reads of a batch: how many tokens (text) or patches (images) it trains on."""
+
+    @property
+    def tokens(self) -> int: ...
+
+
 class Task(Protocol):
     kind: Kind
     model: Any
 
-    def batch(self, gen: torch.Generator, size: int) -> Batch: ...
+    def batch(self, gen: torch.Generator, size: int) -> StepBatch: ...
 
-    def loss(self, batch: Batch) -> torch.Tensor: ...
+    def loss(self, batch: Any) -> torch.Tensor: ...  # the batch this task's `batch` made
 
     def heldout(self, max_tokens: int, batch_size: int) -> dict[str, float]: ...
 

@@ -174,6 +174,29 @@ def _init_weights(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
+def run_blocks(
+    blocks: nn.ModuleList,
+    final_norm: nn.Module | None,
+    x: torch.Tensor,
+    mask: torch.Tensor,
+    rope: tuple[torch.Tensor, torch.Tensor] | None,
+    trace: bool,
+) -> tuple[tuple[torch.Tensor, ...], tuple[LayerTrace, ...] | None]:
+    """x_0 (B, T, D) through every block -> the L+1 states (B, T, D) and, with `trace`, each block's trace.
+
+    The one block loop: the text Transformer and the image one (vit.py) both run their stream through it.
+    """
+    states, traces = [x], []
+    for block in blocks:
+        x, layer_trace = block(x, mask, rope, trace)
+        states.append(x)
+        if layer_trace is not None:
+            traces.append(layer_trace)
+    if final_norm is not None:
+        states[-1] = final_norm(x)  # as transformers reports it: the last state is normalised
+    return tuple(states), tuple(traces) if trace else None
+
+
 class Transformer(nn.Module):
     """Token ids (B, T) and attention mask (B, T) -> L+1 hidden states (B, T, D), and logits if it has a head."""
 
@@ -257,16 +280,8 @@ class Transformer(nn.Module):
             bias = self.rel_bias(relative_buckets(self.config, T, x.device))  # (T, T) -> (T, T, H)
             mask = mask + bias.permute(2, 0, 1)[None]  # (T, T, H) -> (1, H, T, T); mask: (B, H, T, T)
         rope = rotary(self.config, T, x.device) if self.config.positions == "rotary" else None
-        states, traces = [x], []
-        for block in self.blocks:
-            x, layer_trace = block(x, mask, rope, trace)
-            states.append(x)
-            if layer_trace is not None:
-                traces.append(layer_trace)
-        if self.final_norm is not None:
-            states[-1] = self.final_norm(x)  # as transformers reports it: the last state is normalised
-        logits = self.logits(states[-1])
-        return TransformerOutput(tuple(states), logits, tuple(traces) if trace else None)
+        states, traces = run_blocks(self.blocks, self.final_norm, x, mask, rope, trace)
+        return TransformerOutput(states, self.logits(states[-1]), traces)
 
     def logits(self, h: torch.Tensor) -> torch.Tensor | None:
         """(B, T, D) top hidden state -> (B, T, V) scores over the vocabulary, or None without a head."""
