@@ -12,13 +12,11 @@ from dataclasses import replace
 from contextvec.collect import collect_sentences, collect_spans, collect_tokens, collect_words, out_of_context
 from contextvec.correction import CorrectionArg, resolve_correction
 from contextvec.engine import DocVectors, run_documents, run_options
-from contextvec.errors import OptionError
 from contextvec.models.backend import ModelInfo
 from contextvec.models.contract import DEFAULT_BACKEND, DEFAULT_PRECISION, Backend, BackendName, Precision
 from contextvec.models.recipes import TOP_LAYER
 from contextvec.models.registry import DEFAULT_MODEL
 from contextvec.options import (
-    SENTENCE_POOLINGS,
     SUBWORD_POOLINGS,
     LayerPoolingArg,
     LayersArg,
@@ -28,6 +26,7 @@ from contextvec.options import (
     resolve_layer_selection,
     strict_options,
 )
+from contextvec.pooling.sentence import sentence_mode
 from contextvec.progress import Reporter
 from contextvec.protocol import SpanInput, TextInput
 from contextvec.results import SentenceEmbeddings, SpanEmbeddings, TokenEmbeddings, WordEmbeddings, normalize_rows
@@ -277,24 +276,12 @@ class Embedder:
         default prompt) raises OptionError unless `pooling=` is given.
         """
         sentence_recipe = self.info.sentence_recipe
-        if pooling is None and sentence_recipe.unsupported:
-            raise OptionError(
-                f"model {self.model_id!r}: {sentence_recipe.unsupported}, so contextvec cannot give its "
-                f"sentence-transformers vectors. Pass pooling= ({', '.join(SENTENCE_POOLINGS)}) for contextvec's "
-                "own sentence pooling, or use sentence-transformers for its vectors."
-            )
-        mode = sentence_recipe.pooling if pooling is None else pooling
-        check_choice("pooling", mode, SENTENCE_POOLINGS)
-        if mode == "cls" and not self.info.has_cls:
-            raise OptionError(
-                f"pooling='cls' needs a model that puts a special token first; {self.model_id!r} adds none. "
-                "Use 'last' (decoders) or 'mean'."
-            )
+        mode = sentence_mode(pooling, sentence_recipe, self.info.has_cls, self.model_id)
         docs = make_documents(texts)
         stream, described = self._run(
             docs, layers, layer_pooling, sentence=True, want_specials=mode in ("cls", "mean_all"), progress=progress
         )
-        vectors, n_tokens = collect_sentences(stream, len(docs), mode)  # type: ignore[arg-type]
+        vectors, n_tokens = collect_sentences(stream, len(docs), mode)
         unit = sentence_recipe.normalize if normalize is None else normalize
         return SentenceEmbeddings(
             level="sentence",

@@ -232,7 +232,7 @@ def test_cli_trains_embeds_and_plots(bars: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     model = tmp_path / "m"
     args = ["train", "vit", str(bars), "--out", str(model), "--steps", "10", "--batch-size", "8", "--dim", "16"]
-    result = runner.invoke(app, [*args, "--layers", "1"])
+    result = runner.invoke(app, [*args, "--num-layers", "1"])
     assert result.exit_code == 0, result.output
     assert "held-out masked-patch error" in result.output
     foreign = ["train", "vit", str(bars), "--out", str(tmp_path / "x"), "--steps", "1", "--seq-len", "9"]

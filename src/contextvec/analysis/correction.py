@@ -67,7 +67,16 @@ def fit_correction(
     if selection.mode != "mean":
         raise OptionError("whitening is fitted for a mean of layers (or one layer).")
     assert outer is not None
-    mu = means[list(selection.indices)].mean(axis=0).astype(np.float64)
+    w = _whitening(outer, means[list(selection.indices)].mean(axis=0), count, dims)
+    return Correction(embedder.model_id, "whiten", means, description, w, selection.describe())
+
+
+def _whitening(
+    outer: npt.NDArray[np.float64], mean: npt.NDArray[np.float32], count: int, dims: int | None
+) -> npt.NDArray[np.float32]:
+    """(D, K) W = U diag(1 / sqrt(lambda)) over the top `dims` axes of the covariance outer / count - mean mean^T;
+    refused where the corpus does not vary in that many directions."""
+    mu = mean.astype(np.float64)
     cov = outer / count - np.outer(mu, mu)
     eigval, eigvec = np.linalg.eigh(cov)  # ascending
     order = np.argsort(eigval)[::-1][: dims or len(eigval)]
@@ -78,5 +87,5 @@ def fit_correction(
             f"tokens) span only {rank}; fit on more varied text, pass dims={rank} or less (Python), or use "
             "kind='center' (--kind center)."
         )
-    w = eigvec[:, order] / np.sqrt(np.maximum(eigval[order], 1e-8))
-    return Correction(embedder.model_id, "whiten", means, description, w.astype(np.float32), selection.describe())
+    w: npt.NDArray[np.float32] = (eigvec[:, order] / np.sqrt(np.maximum(eigval[order], 1e-8))).astype(np.float32)
+    return w

@@ -10,6 +10,7 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any, cast
 
 import typer
@@ -157,3 +158,9 @@ def renamed_flag(old: str, new: str) -> None:
     from contextvec.options import REMOVED_IN
 
     err.print(f"warning: {old} is renamed {new}; {old} works until contextvec {REMOVED_IN}.", highlight=False)
+
+
+def require_picture(path: Path | None, purpose: str) -> None:
+    """A .png picture needs matplotlib (the [viz] extra); .html pictures are written without it."""
+    if path is not None and path.suffix.lower() != ".html":
+        require("viz", purpose)

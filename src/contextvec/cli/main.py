@@ -241,7 +241,7 @@ def embed(
 
 
 def _register_subcommands() -> None:
-    from contextvec.cli import analysis
+    from contextvec.cli import analysis, plots
     from contextvec.cli.eval import eval_app
     from contextvec.cli.explore import explore
     from contextvec.cli.finetune import finetune_app, predict_command
@@ -266,7 +266,7 @@ def _register_subcommands() -> None:
     app.command()(analysis.contextuality)
     app.command()(analysis.attention)
     app.add_typer(analysis.correction_app, name="correction")
-    app.add_typer(analysis.plot_app, name="plot")
+    app.add_typer(plots.plot_app, name="plot")
     app.command()(train)
     app.command("embed-images")(embed_images)
 

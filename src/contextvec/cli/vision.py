@@ -7,8 +7,17 @@ from typing import Annotated, cast
 
 import typer
 
-from contextvec.cli.analysis import PictureOpt, plot_app, require_picture
-from contextvec.cli.common import LayerPoolOpt, LayersOpt, err, fail, layer_pooling_arg, reported, require
+from contextvec.cli.common import (
+    LayerPoolOpt,
+    LayersOpt,
+    err,
+    fail,
+    layer_pooling_arg,
+    reported,
+    require,
+    require_picture,
+)
+from contextvec.cli.plots import PictureOpt, plot_app
 from contextvec.errors import ContextvecError, InvalidInputError
 
 VitModelOpt = Annotated[

@@ -12,16 +12,12 @@ import copy
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 
-from contextvec.errors import ModelLoadError, ModelNotFoundError, OptionError
+from contextvec.errors import ModelLoadError, ModelNotFoundError
 from contextvec.models.recipes import (
-    DEFAULT_SENTENCE_RECIPE,
-    TOP_RECIPE,
     Recipe,
     SentenceRecipe,
     recipe_for,
@@ -32,112 +28,23 @@ from contextvec.options import check_choice
 
 if TYPE_CHECKING:
     import torch
-    from tokenizers import Tokenizer
+
+from contextvec.models.info import Encoded as Encoded
+from contextvec.models.info import ModelInfo as ModelInfo
+from contextvec.models.inspect import DEFAULT_MAX_WINDOW as DEFAULT_MAX_WINDOW
+from contextvec.models.inspect import (
+    check_model,
+    checked_sentence,
+    has_lm_head,
+    is_causal,
+    model_limit,
+    special_template,
+    window,
+)
 
 logger = logging.getLogger(__name__)
 
 DType = Literal["float32", "bfloat16", "float16"]
-DEFAULT_MAX_WINDOW = 512  # decoders accept more, but attention cost grows with the square of the window
-
-
-@dataclass(frozen=True)
-class Encoded:
-    """One text's content tokens: ids (n,) and [start, end) char offsets (n, 2) into the original text."""
-
-    ids: npt.NDArray[np.int64]
-    offsets: npt.NDArray[np.int64]
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    model_id: str
-    architecture: str
-    num_layers: int  # transformer blocks L; hidden states are 0..L (0 = embedding output)
-    hidden_size: int
-    max_length: int  # window size in tokens, special tokens included
-    model_limit: int  # the most the model accepts
-    causal: bool
-    has_cls: bool  # whether windows start with a special token usable for cls pooling
-    parameters: int
-    sentence_recipe: SentenceRecipe = DEFAULT_SENTENCE_RECIPE  # the model's own sentence pooling, if declared
-    recipe: Recipe = TOP_RECIPE  # default layers and context-only of token, word and span vectors
-
-
-def _special_template(tok: Tokenizer) -> tuple[list[int], list[int]]:
-    """The ids the tokenizer adds before and after a text's content (e.g. [CLS] ... [SEP])."""
-    plain = tok.encode("a", add_special_tokens=False).ids
-    full = tok.encode("a", add_special_tokens=True).ids
-    for k in range(len(full) - len(plain) + 1):
-        if full[k : k + len(plain)] == plain:
-            return full[:k], full[k + len(plain) :]
-    raise ModelLoadError("could not locate the content tokens inside the tokenizer's special-token template")
-
-
-def _model_limit(config: Any, hf_tokenizer: Any) -> int:
-    limits = []
-    pos = getattr(config, "max_position_embeddings", None)
-    if isinstance(pos, int) and pos > 0:
-        if config.model_type in {"roberta", "xlm-roberta", "mpnet", "camembert", "longformer"}:
-            pos -= int(getattr(config, "pad_token_id", 1) or 1) + 1  # positions start after padding_idx
-        limits.append(pos)
-    tmax = getattr(hf_tokenizer, "model_max_length", None)
-    if isinstance(tmax, int) and 0 < tmax < 1_000_000:
-        limits.append(tmax)
-    return min(limits) if limits else DEFAULT_MAX_WINDOW
-
-
-def _is_causal(config: Any) -> bool:
-    from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES
-
-    if getattr(config, "is_decoder", False):
-        return True
-    return config.model_type not in MODEL_FOR_MASKED_LM_MAPPING_NAMES
-
-
-def _check_model(model: Any, hf_tokenizer: Any, model_id: str) -> None:
-    if not getattr(hf_tokenizer, "is_fast", False):
-        raise ModelLoadError(
-            f"model {model_id!r} has no fast (Rust) tokenizer, which contextvec needs for character offsets; "
-            "add a tokenizer.json to the model folder."
-        )
-    if getattr(model.config, "is_encoder_decoder", False):
-        raise ModelLoadError(
-            f"model {model_id!r} is an encoder-decoder ({model.config.model_type}); contextvec embeds with encoders "
-            "(BERT-style) and decoders (GPT-style)."
-        )
-
-
-def _window(max_length: int | None, limit: int, n_special: int, model_id: str) -> int:
-    """The window size in tokens: the one asked for, checked, or the model's limit capped at 512."""
-    if max_length is None:
-        return min(limit, DEFAULT_MAX_WINDOW)
-    if not n_special + 2 <= max_length <= limit:
-        raise OptionError(
-            f"max_length={max_length} is outside {n_special + 2}..{limit} for model {model_id!r} "
-            f"(its position limit is {limit} tokens, {n_special} of them special)."
-        )
-    return max_length
-
-
-def _has_lm_head(folder: str) -> bool:
-    """Whether a local folder's config.json names a masked-LM or causal-LM head (e.g. `contextvec train` output)."""
-    import json
-    from pathlib import Path
-
-    try:
-        archs = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8")).get("architectures") or []
-    except (OSError, ValueError, AttributeError):
-        return False
-    return any(str(a).endswith(("ForMaskedLM", "ForCausalLM")) for a in archs)
-
-
-def _checked_sentence(recipe: SentenceRecipe, suffix_ids: list[int]) -> SentenceRecipe:
-    """sentence-transformers' last-token pooling reads the last token the model saw; contextvec's "last" is the
-    last content token. They agree only when the tokenizer adds nothing after the content (most decoders)."""
-    if recipe.pooling == "last" and suffix_ids and not recipe.unsupported and "sentence-transformers" in recipe.source:
-        why = "its sentence-transformers pooling reads the last token, which is a special token for this tokenizer"
-        return replace(recipe, pooling="mean", normalize=False, unsupported=why)
-    return recipe
 
 
 class TorchBackend:
@@ -163,7 +70,7 @@ class TorchBackend:
 
         from contextvec.models.fast_bert import build_fast_bert
 
-        _check_model(model, hf_tokenizer, model_id)
+        check_model(model, hf_tokenizer, model_id)
         config = model.config
         if recipe is None or sentence_recipe is None:  # a model made in code: known weights keep their recipe
             found = recipe_for(None, None, weights_key(model), int(config.num_hidden_layers))
@@ -184,12 +91,12 @@ class TorchBackend:
         tok.no_padding()
         tok.encode_special_tokens = True
         self.tokenizer = tok
-        self.prefix_ids, self.suffix_ids = _special_template(tok)
+        self.prefix_ids, self.suffix_ids = special_template(tok)
         pad = hf_tokenizer.pad_token_id
         self.pad_id = int(pad) if pad is not None else 0
-        limit = _model_limit(config, hf_tokenizer)
-        max_length = _window(max_length, limit, len(self.prefix_ids) + len(self.suffix_ids), model_id)
-        causal = _is_causal(config)
+        limit = model_limit(config, hf_tokenizer)
+        max_length = window(max_length, limit, len(self.prefix_ids) + len(self.suffix_ids), model_id)
+        causal = is_causal(config)
         self.info = ModelInfo(
             model_id=model_id,
             architecture=type(model).__name__,
@@ -200,7 +107,7 @@ class TorchBackend:
             causal=causal,
             has_cls=len(self.prefix_ids) > 0,
             parameters=sum(p.numel() for p in model.parameters()),
-            sentence_recipe=_checked_sentence(sentence_recipe, self.suffix_ids),
+            sentence_recipe=checked_sentence(sentence_recipe, self.suffix_ids),
             recipe=recipe,
         )
 
@@ -222,7 +129,7 @@ class TorchBackend:
         bar_was_on = hf_logging.is_progress_bar_enabled()
         hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # a local load's bar is noise
         verbosity = hf_logging.get_verbosity()  # type: ignore[no-untyped-call]
-        if _has_lm_head(resolved.path):  # its head's weights are "unexpected" in the bare model: expected here
+        if has_lm_head(resolved.path):  # its head's weights are "unexpected" in the bare model: expected here
             hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
         try:
             hf_tokenizer = AutoTokenizer.from_pretrained(resolved.path)

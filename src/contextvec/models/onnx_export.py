@@ -117,10 +117,10 @@ def export_all_states(model: Any, path: Path, opset: int | None = None) -> None:
     with dynamic batch and sequence axes."""
     import torch
 
-    from contextvec.models.backend import _is_causal
+    from contextvec.models.inspect import is_causal
 
     layers = int(model.config.num_hidden_layers)
-    causal = _is_causal(model.config)
+    causal = is_causal(model.config)
 
     class AllStates(torch.nn.Module):
         def __init__(self) -> None:

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from contextvec.errors import ContextvecError, ModelLoadError
-from contextvec.options import SENTENCE_POOLINGS, LayersArg, SentencePooling, parse_layers
+from contextvec.models.sentence_recipe import SentenceRecipe as SentenceRecipe
+from contextvec.options import SENTENCE_POOLINGS, LayersArg, parse_layers
 
 TOP_LAYER: LayersArg = -1
 RECIPE_FILE = "contextvec_recipe.json"  # a model folder's own recipe (written by `contextvec finetune` / `train`)
@@ -42,20 +43,6 @@ class Recipe:
 
 
 TOP_RECIPE = Recipe(layers=TOP_LAYER, context_only=False)
-
-
-@dataclass(frozen=True)
-class SentenceRecipe:
-    """How a model's own sentence vectors are made (its sentence-transformers modules, or contextvec's default).
-
-    `unsupported` names what contextvec cannot compute exactly (a Dense module, max pooling, a default prompt):
-    the default sentence call then refuses instead of returning other numbers under the same name."""
-
-    pooling: SentencePooling
-    normalize: bool
-    max_seq_length: int | None = None  # sentence-transformers truncates beyond this; contextvec uses windows
-    source: str = "contextvec default"
-    unsupported: str = ""
 
 
 DEFAULT_SENTENCE_RECIPE = SentenceRecipe(pooling="mean", normalize=False)

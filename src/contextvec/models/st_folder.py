@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from contextvec.models.recipes import SentenceRecipe
+from contextvec.models.sentence_recipe import SentenceRecipe
 from contextvec.options import SentencePooling
 
 # sentence-transformers' pooling modes -> contextvec's sentence pooling of the same numbers

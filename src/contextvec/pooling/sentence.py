@@ -15,7 +15,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from contextvec.options import SentencePooling
+from contextvec.errors import OptionError
+from contextvec.models.sentence_recipe import SentenceRecipe
+from contextvec.options import SENTENCE_POOLINGS, SentencePooling, SentencePoolingArg, check_choice
 
 F32 = npt.NDArray[np.float32]
 
@@ -34,3 +36,22 @@ def pool_sentence(tokens: F32, specials: F32 | None, mode: SentencePooling) -> F
         total = tokens.sum(axis=0, dtype=np.float64) + flat.sum(axis=0, dtype=np.float64)
         return np.asarray(total / (len(tokens) + len(flat)), dtype=np.float32)
     return np.asarray(specials[:, 0].mean(axis=0), dtype=np.float32)  # cls
+
+
+def sentence_mode(pooling: SentencePoolingArg, recipe: SentenceRecipe, has_cls: bool, model_id: str) -> SentencePooling:
+    """The pooling a sentence call runs: `pooling`, or the model's recipe; refused where the recipe cannot be
+    computed exactly (OptionError says to pass pooling=) or where cls has no special token to read."""
+    if pooling is None and recipe.unsupported:
+        raise OptionError(
+            f"model {model_id!r}: {recipe.unsupported}, so contextvec cannot give its "
+            f"sentence-transformers vectors. Pass pooling= ({', '.join(SENTENCE_POOLINGS)}) for contextvec's "
+            "own sentence pooling, or use sentence-transformers for its vectors."
+        )
+    mode = recipe.pooling if pooling is None else pooling
+    check_choice("pooling", mode, SENTENCE_POOLINGS)
+    if mode == "cls" and not has_cls:
+        raise OptionError(
+            f"pooling='cls' needs a model that puts a special token first; {model_id!r} adds none. "
+            "Use 'last' (decoders) or 'mean'."
+        )
+    return mode  # type: ignore[return-value]

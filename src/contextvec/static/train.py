@@ -23,6 +23,16 @@ def _gensim() -> Any:
     return gensim
 
 
+def _check_options(algorithm: str, architecture: str, **counts: int) -> None:
+    for name, value in counts.items():
+        if value < 1:  # epochs=0 would return the random start as if trained
+            raise OptionError(f"{name}={value} must be >= 1.")
+    if algorithm not in ("word2vec", "fasttext") or architecture not in ("skipgram", "cbow"):
+        raise OptionError(
+            f"algorithm={algorithm!r}, architecture={architecture!r}: use word2vec|fasttext and skipgram|cbow."
+        )
+
+
 def train_word2vec(
     corpus: CorpusWords,
     *,
@@ -40,13 +50,7 @@ def train_word2vec(
     fastText vectors answer out-of-vocabulary words from their character n-grams.
     """
     gensim = _gensim()
-    for name, value in (("epochs", epochs), ("vector_size", vector_size), ("window", window), ("min_count", min_count)):
-        if value < 1:  # epochs=0 would return the random start as if trained
-            raise OptionError(f"{name}={value} must be >= 1.")
-    if algorithm not in ("word2vec", "fasttext") or architecture not in ("skipgram", "cbow"):
-        raise OptionError(
-            f"algorithm={algorithm!r}, architecture={architecture!r}: use word2vec|fasttext and skipgram|cbow."
-        )
+    _check_options(algorithm, architecture, epochs=epochs, vector_size=vector_size, window=window, min_count=min_count)
     cls = gensim.models.FastText if algorithm == "fasttext" else gensim.models.Word2Vec
     model = cls(
         vector_size=vector_size,
