@@ -49,13 +49,17 @@ def load_contextual(model: str = DEFAULT_MODEL, *, purpose: str = "this", **opti
     """Like `load_embedder`, for tools that need a transformer's layers or attention: static vectors are refused
     with a message that says so (`purpose` names the tool, e.g. "attention")."""
     from contextvec.embedder import Embedder
+    from contextvec.static.packaged import is_static
 
+    refusal = OptionError(
+        f"{purpose} needs a contextual model (minilm, mpnet, smollm2 or a transformers folder); "
+        f"{model!r} is static vectors."
+    )
+    if is_static(model):  # before the options: the model is the mistake, not the options it was given
+        raise refusal
     embedder = load_embedder(model, **options)
     if not isinstance(embedder, Embedder):
-        raise OptionError(
-            f"{purpose} needs a contextual model (minilm, mpnet, smollm2 or a transformers folder); "
-            f"{model!r} is static vectors."
-        )
+        raise refusal
     return embedder
 
 
