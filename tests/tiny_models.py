@@ -76,12 +76,12 @@ def _byte_fallback_bpe() -> PreTrainedTokenizerFast:
     return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", bos_token="<s>", eos_token="</s>")
 
 
-def tiny_bert(tokenizer: PreTrainedTokenizerFast, max_positions: int = 64) -> BertModel:
+def tiny_bert(tokenizer: PreTrainedTokenizerFast, max_positions: int = 64, layers: int = 3) -> BertModel:
     torch.manual_seed(0)
     config = BertConfig(
         vocab_size=len(tokenizer),
         hidden_size=32,
-        num_hidden_layers=3,
+        num_hidden_layers=layers,
         num_attention_heads=4,
         intermediate_size=64,
         max_position_embeddings=max_positions,

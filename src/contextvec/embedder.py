@@ -60,6 +60,7 @@ class Embedder:
     recipe when it has one. Every result's `layers` and `pooling` say what was actually used.
     """
 
+    @strict_options
     def __init__(
         self,
         model: str = DEFAULT_MODEL,

@@ -22,20 +22,22 @@ def load_embedder(model: str = DEFAULT_MODEL, **options: Any) -> EmbedderProtoco
     a static vector file (.txt/.vec/.bin/.npy), or a hub id when a hub is reachable.
 
     `options` are `Embedder`'s keyword arguments (device, dtype, max_length, stride, correction, ...); they apply
-    to contextual models only, and a static model refuses them rather than ignoring them.
+    to contextual models only. A static model refuses an option set to anything but its default rather than
+    ignoring it; at its default (e.g. the CLI's `--backend torch`, which every command passes) it changes nothing.
     """
     from contextvec.embedder import Embedder
     from contextvec.static.packaged import is_static
 
-    valid = [p for p in inspect.signature(Embedder.__init__).parameters if p not in ("self", "model")]
-    unknown = sorted(set(options) - set(valid))
+    params = {n: p for n, p in inspect.signature(Embedder.__init__).parameters.items() if n not in ("self", "model")}
+    unknown = sorted(set(options) - set(params))
     if unknown:
-        raise OptionError(f"load_embedder() got unknown option(s) {', '.join(unknown)}; valid: {', '.join(valid)}.")
+        raise OptionError(f"load_embedder() got unknown option(s) {', '.join(unknown)}; valid: {', '.join(params)}.")
     if is_static(model):
-        if options:
+        changed = sorted(k for k, v in options.items() if v != params[k].default)
+        if changed:
+            given = ", ".join(f"{k}={options[k]!r}" for k in changed)
             raise OptionError(
-                f"{model!r} is a static vector model: option(s) {', '.join(sorted(options))} apply to contextual "
-                "models only; leave them out."
+                f"{model!r} is a static vector model: {given} apply to contextual models only; leave them out."
             )
         from contextvec.static.embedder import StaticEmbedder
 
@@ -47,13 +49,17 @@ def load_contextual(model: str = DEFAULT_MODEL, *, purpose: str = "this", **opti
     """Like `load_embedder`, for tools that need a transformer's layers or attention: static vectors are refused
     with a message that says so (`purpose` names the tool, e.g. "attention")."""
     from contextvec.embedder import Embedder
+    from contextvec.static.packaged import is_static
 
+    refusal = OptionError(
+        f"{purpose} needs a contextual model (minilm, mpnet, smollm2 or a transformers folder); "
+        f"{model!r} is static vectors."
+    )
+    if is_static(model):  # before the options: the model is the mistake, not the options it was given
+        raise refusal
     embedder = load_embedder(model, **options)
     if not isinstance(embedder, Embedder):
-        raise OptionError(
-            f"{purpose} needs a contextual model (minilm, mpnet, smollm2 or a transformers folder); "
-            f"{model!r} is static vectors."
-        )
+        raise refusal
     return embedder
 
 

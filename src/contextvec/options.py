@@ -167,13 +167,14 @@ R = TypeVar("R")
 def strict_options(fn: Callable[P, R]) -> Callable[P, R]:
     """Make unknown keyword arguments raise an OptionError that lists the valid ones."""
     valid = [p for p in inspect.signature(fn).parameters if p != "self"]
+    name = fn.__qualname__.removesuffix(".__init__") if fn.__name__ == "__init__" else fn.__name__  # Embedder()
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         unknown = sorted(set(kwargs) - set(valid))
         if unknown:
             raise OptionError(
-                f"{fn.__name__}() got unknown option(s) {', '.join(unknown)}; valid options: {', '.join(valid)}."
+                f"{name}() got unknown option(s) {', '.join(unknown)}; valid options: {', '.join(valid)}."
             )
         return fn(*args, **kwargs)
 

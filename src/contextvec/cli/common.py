@@ -16,6 +16,7 @@ from typing import Annotated, Any, cast
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer._click.exceptions import ClickException  # typer 0.29 vendors click: its own exception classes
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from contextvec.errors import ContextvecError
@@ -80,6 +81,33 @@ class ReadableGroup(TyperGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         name_metavars(self)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except ClickException as exc:
+            raise _one_prefix(exc) from None
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ClickException as exc:
+            raise _one_prefix(exc) from None
+
+
+def _one_prefix(exc: ClickException) -> ClickException:
+    """A usage mistake (unknown option, missing argument) shown like every other failure: the usage line, the
+    help hint, then 'error: ...' (click's own 'Error: ...' would be the one capitalised prefix)."""
+
+    def show(file: Any = None) -> None:
+        ctx = getattr(exc, "ctx", None)
+        if ctx is not None:
+            hint = f"Try '{ctx.command_path} {ctx.help_option_names[0]}' for help." if ctx.help_option_names else ""
+            err.print(f"{ctx.get_usage()}\n{hint}\n", markup=False, highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(exc.format_message())}", markup=True, highlight=False, soft_wrap=True)
+
+    exc.show = show  # type: ignore[method-assign]
+    return exc
 
 
 def name_metavars(command: Any) -> None:

@@ -172,6 +172,12 @@ def search(
                 raise OptionError('--level sentence needs a QUERY text, e.g. contextvec search DIR "rivers".')
             hits = idx.search_sentences(query, k=k, doc_ids=doc_ids)
         elif level == "word":
+            if query:
+                raise OptionError(
+                    f"QUERY {query!r} is free text, which searches sentences: add --level sentence (the index needs "
+                    "sentence rows: index build --level sentence or both). To find uses of a word like one use, give "
+                    '--like "a sentence" --word WORD instead of QUERY.'
+                )
             if like is None or word is None:
                 raise OptionError('search by example needs --like "a sentence" and --word WORD in it.')
             start, end = find_word(like, word, occurrence)

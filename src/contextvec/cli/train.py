@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -70,16 +70,7 @@ def train(
     from contextvec.train import train as run_train
     from contextvec.train.config import check_kind
 
-    if layers is not None:  # elsewhere --layers selects layers to read; here it counted them
-        if num_layers is not None:
-            raise fail(OptionError("--layers is the deprecated spelling of --num-layers; give only --num-layers."))
-        err.print(
-            "warning: `train --layers N` is deprecated and will be removed in 0.3; use --num-layers N "
-            "(it sets how many layers the network has).",
-            markup=False,
-            highlight=False,
-        )
-        num_layers = layers
+    num_layers = _num_layers(num_layers, layers)
     try:
         k = check_kind(kind)
         sizes: dict[str, int | str | None] = {"dim": dim, "num_layers": num_layers, "vocab_size": vocab_size}
@@ -97,12 +88,33 @@ def train(
         result = run_train(k, corpus, out, net=net, loop=loop, resume=resume, progress=reporter())
     except ContextvecError as exc:
         raise fail(exc) from None
+    _report(k, result, out)
+
+
+def _num_layers(num_layers: int | None, layers: int | None) -> int | None:
+    """--num-layers, or its deprecated spelling --layers (elsewhere --layers selects layers; here it counted)."""
+    if layers is None:
+        return num_layers
+    if num_layers is not None:
+        raise fail(OptionError("--layers is the deprecated spelling of --num-layers; give only --num-layers."))
+    err.print(
+        "warning: `train --layers N` is deprecated and will be removed in 0.3; use --num-layers N "
+        "(it sets how many layers the network has).",
+        markup=False,
+        highlight=False,
+    )
+    return layers
+
+
+def _report(kind: str, result: Any, out: Path) -> None:
+    """One line: what was trained, for how long, and its held-out score."""
     ppl, mse = result.heldout.get("perplexity"), result.heldout.get("masked_mse")
     held = f", held-out perplexity {ppl:.1f}" if ppl is not None else ""
     if mse is not None:
         held = f", held-out masked-patch error {mse:.3f} (mean patch: {result.heldout['mean_patch_mse']:.3f})"
     err.print(
-        f"trained {k} for {result.steps} steps ({result.minutes:.1f} min, {result.tokens:,} tokens){held}; wrote {out}",
+        f"trained {kind} for {result.steps} steps ({result.minutes:.1f} min, {result.tokens:,} tokens){held}; "
+        f"wrote {out}",
         markup=False,
         highlight=False,
     )

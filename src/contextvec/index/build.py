@@ -63,12 +63,9 @@ def build_index(
     if num_gpus is not None:
         renamed("build_index(num_gpus=...)", "build_index(gpus_per_actor=...)")
         gpus_per_actor = num_gpus
-    if level not in ("word", "sentence", "both") or engine not in ("local", "ray"):
-        raise OptionError(f"level={level!r}, engine={engine!r}: use word|sentence|both and local|ray.")
-    if shard_rows < 1 or batch_docs < 1 or concurrency < 1:
-        raise OptionError("shard_rows, batch_docs and concurrency must each be >= 1.")
-    if engine == "ray" and embedder is not None:
-        raise OptionError("embedder= reuses a model in this process; the ray engine loads `model` in each actor.")
+    _check_options(
+        model, level, engine, embedder, shard_rows=shard_rows, batch_docs=batch_docs, concurrency=concurrency
+    )
     spec = JobSpec(model, level, layers, layer_pooling, subword_pooling, dict(model_options or {}))
     source = open_corpus(corpus)
     folder = Path(out)
@@ -92,6 +89,17 @@ def build_index(
     manifest.complete = True
     manifest.save(folder)
     return manifest
+
+
+def _check_options(model: str, level: str, engine: str, embedder: EmbedderProtocol | None, **counts: int) -> None:
+    if level not in ("word", "sentence", "both") or engine not in ("local", "ray"):
+        raise OptionError(f"level={level!r}, engine={engine!r}: use word|sentence|both and local|ray.")
+    if any(v < 1 for v in counts.values()):
+        raise OptionError(f"{', '.join(counts)} must each be >= 1.")
+    if engine == "ray" and embedder is not None:
+        raise OptionError("embedder= reuses a model in this process; the ray engine loads `model` in each actor.")
+    if embedder is not None:
+        _check_embedder(model, embedder)
 
 
 def _embed(
@@ -123,6 +131,8 @@ def _prepare(folder: Path, spec: JobSpec, source: Corpus, shard_rows: int, overw
     if (folder / MANIFEST).exists() and not overwrite:
         old = Manifest.load(folder)
         had = {"spec": old.spec, "fingerprint": old.input.get("fingerprint"), "shard_rows": old.shard_rows}
+        if same_layers(old.spec.get("layers"), spec.layers):  # "-1", -1 and [-1]; "2:6" and [2, 3, 4, 5]
+            asked["spec"] = spec.to_json() | {"layers": old.spec.get("layers")}
         diff = [k for k in asked if asked[k] != had[k]]
         if diff:
             what = "; ".join(f"{k}: index has {had[k]!r}, asked {asked[k]!r}" for k in diff)
@@ -151,6 +161,47 @@ def _prepare(folder: Path, spec: JobSpec, source: Corpus, shard_rows: int, overw
     return manifest
 
 
+def same_layers(a: Any, b: Any) -> bool:
+    """Whether two layer specs select the same layers in every model: the spellings of one choice ("-1", -1,
+    [-1]; "2:6", "2,3,4,5", [2, 3, 4, 5]) are one, as the spine resolves them. None (the model's recipe) equals
+    only None."""
+    if a is None or b is None:
+        return a is b
+    return _resolutions(a) == _resolutions(b)
+
+
+def _resolutions(spec: Any) -> tuple[tuple[int, ...] | None, ...]:
+    """The layers `spec` selects in models of 1..128 layers (None where it does not fit)."""
+    from contextvec.errors import LayerError
+    from contextvec.options import parse_layers
+
+    spec = tuple(spec) if isinstance(spec, list) else spec
+    found: list[tuple[int, ...] | None] = []
+    for n in range(1, 129):
+        try:
+            found.append(parse_layers(spec, n))
+        except LayerError:
+            found.append(None)
+    return tuple(found)
+
+
+def _check_embedder(model: str, embedder: EmbedderProtocol) -> None:
+    """`embedder=` must be the model that `model` names: the manifest names `model`, and search loads it later."""
+    given = embedder.model_id
+    if given == model or given == model.strip().lower():
+        return
+    if Path(given).expanduser().resolve() == Path(model).expanduser().resolve():
+        return
+    from contextvec.static.packaged import is_static
+
+    if not embedder.contextual and is_static(model) and Path(model).name == given:  # static ids are file names
+        return
+    raise OptionError(
+        f"embedder= is {given!r} but model={model!r}: the index's manifest names `model`, and search would load "
+        f"it to embed queries. Pass model={given!r} (the embedder's model_id), or leave embedder= out."
+    )
+
+
 def _planned(
     source: Corpus, shard_rows: int, done: set[int], ranges: dict[int, tuple[int, int]], manifest: Manifest
 ) -> Iterator[PlannedShard]:
@@ -174,12 +225,12 @@ def _write(
     source: Corpus,
 ) -> None:
     """Split the row stream into shards, publish each, and update the manifest after each one."""
-    writer = ShardWriter(folder)
     current = -1
     done_docs = sum(s.end_seq - s.first_seq for s in manifest.shards)  # shards finished by an earlier run
     total = None if progress is SILENT else source.count()
     n_rows = 0
-    with progress.task("indexing", total, "docs", completed=done_docs) as task:
+    # the writer's thread ends with the build, and an unfinished shard's temp file goes with it (close)
+    with ShardWriter(folder) as writer, progress.task("indexing", total, "docs", completed=done_docs) as task:
         try:
             for batch in batches:
                 _check_layers(manifest, batch)
@@ -196,11 +247,12 @@ def _write(
                 task.describe(f"indexing ({n_rows:,} rows)")
             if current >= 0:
                 _publish(folder, manifest, writer, current, ranges)
-        except BaseException:
-            writer.abort()
-            raise
-    for k in set(ranges) - set(manifest.done()):  # planned shards whose documents gave no rows
-        _publish(folder, manifest, writer, k, ranges)
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:  # a generator (the Ray engine) runs its cleanup now, not at garbage collection
+                close()
+        for k in set(ranges) - set(manifest.done()):  # planned shards whose documents gave no rows
+            _publish(folder, manifest, writer, k, ranges)
     manifest.save(folder)
 
 

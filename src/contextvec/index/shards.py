@@ -157,6 +157,17 @@ class ShardWriter:
             raise OutputWriteError(f"cannot publish shard {k} ({final}): {exc}; re-run the same command.") from None
         return ShardInfo(k, shard_name(k), first_seq, end_seq, self._rows, sha256_file(final), final.stat().st_size)
 
+    def close(self) -> None:
+        """Drop an unfinished shard (as `abort`) and end the writer thread; the writer is unusable afterwards."""
+        self.abort()
+        self._pool.shutdown(wait=True)
+
+    def __enter__(self) -> ShardWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def abort(self) -> None:
         """Drop the open shard's temp file (finished shards are untouched)."""
         pending, self._pending = self._pending, None

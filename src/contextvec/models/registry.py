@@ -186,7 +186,8 @@ def resolve_model(name: str) -> ResolvedModel:
         if not (path / "config.json").is_file():
             raise ModelNotFoundError(
                 f"folder {str(path)!r} has no config.json, so it is not a transformers model folder; point at the "
-                "folder that holds config.json, the weights and the tokenizer files."
+                "folder that holds config.json, the weights and the tokenizer files (a static vector folder holds "
+                "vectors.npy and vocab.txt)."
             )
         if is_image_model_folder(path):
             raise ModelLoadError(

@@ -59,6 +59,7 @@ def load_backend(
     """Load `model` on the backend asked for (see the module doc for `auto`)."""
     check_choice("backend", backend, BACKENDS)
     check_choice("dtype", dtype, PRECISIONS)
+    check_device(device)
     on_gpu = device.startswith("cuda") or (device == "auto" and _cuda_available())
     if backend == "auto":
         backend = _auto(dtype, on_gpu)
@@ -82,6 +83,29 @@ def load_backend(
     if on_gpu and device != "auto":
         raise OptionError(f"backend='onnx' runs on the CPU; device={device!r} needs backend='torch'.")
     return _onnx(model, dtype, max_length)
+
+
+def check_device(device: str) -> None:
+    """Refuse a device this machine cannot run, before torch fails deep inside with a bare AssertionError."""
+    if not isinstance(device, str) or not re.fullmatch(r"auto|cpu|mps|(cuda|xpu)(:\d+)?", device):
+        raise OptionError(
+            f"device={device!r} is not valid; choose auto, cpu, cuda or cuda:N (mps on Apple, xpu on Intel GPUs)."
+        )
+    if device.startswith("cuda"):
+        import torch
+
+        if torch.version.cuda is None:
+            raise OptionError(
+                f"device={device!r}: this torch build has no CUDA support (a CPU-only wheel); use device='cpu' "
+                "(or 'auto'), or install a CUDA build of torch."
+            )
+        count = torch.cuda.device_count()
+        index = int(device.partition(":")[2] or 0)
+        if index >= count:
+            raise OptionError(
+                f"device={device!r}: this machine has {count} visible CUDA GPU(s); use device='cpu', 'auto' or "
+                f"cuda:0..cuda:{max(count - 1, 0)}."
+            )
 
 
 def _elmo_folder(model: str) -> tuple[str, str] | None:

@@ -72,7 +72,8 @@ def run_ray(
     The documents of the shards to build are staged as Parquet files under `staging` (on a cluster, put the
     index folder on storage every node can read), read with `ray.data.read_parquet`, mapped with
     `map_batches(EmbedBatch, concurrency=N)` and streamed back in order. Connects to $RAY_ADDRESS if set,
-    else starts a local Ray instance (unless the caller already called `ray.init`). `cpus_per_actor` defaults
+    else starts a local Ray instance (unless the caller already called `ray.init`); a Ray started here is shut
+    down when the stream ends, fails or is closed, and the staging folder is removed. `cpus_per_actor` defaults
     to min(1, (cluster CPUs - 1) / concurrency): Ray Data's file listing and reads need a CPU slot too, and
     actors holding every slot would wait for them forever.
     """
@@ -80,30 +81,34 @@ def run_ray(
     import ray
     import ray.data
 
-    files = _stage(shards, staging)
-    if not files:
-        return
-    if not ray.is_initialized():
-        ray.init()
-    ctx = ray.data.DataContext.get_current()
-    ctx.execution_options.preserve_order = True  # rows come back in shard order, like the local engine
-    if cpus_per_actor is None:
-        total = float(ray.cluster_resources().get("CPU", 1.0))  # type: ignore[no-untyped-call]
-        cpus_per_actor = max(0.1, min(1.0, (total - 1.0) / concurrency))
-    ds = ray.data.read_parquet([str(f) for f in files])
-    mapped = ds.map_batches(
-        RayWorker,
-        fn_constructor_kwargs={"spec": spec.to_json(), "threads": max(1, int(cpus_per_actor))},
-        num_cpus=cpus_per_actor,
-        batch_size=batch_docs,
-        batch_format="numpy",
-        concurrency=concurrency,
-        num_gpus=gpus_per_actor,
-    )
+    started = False
     try:
+        files = _stage(shards, staging)
+        if not files:
+            return
+        if not ray.is_initialized():
+            ray.init()
+            started = True
+        ctx = ray.data.DataContext.get_current()
+        ctx.execution_options.preserve_order = True  # rows come back in shard order, like the local engine
+        if cpus_per_actor is None:
+            total = float(ray.cluster_resources().get("CPU", 1.0))  # type: ignore[no-untyped-call]
+            cpus_per_actor = max(0.1, min(1.0, (total - 1.0) / concurrency))
+        ds = ray.data.read_parquet([str(f) for f in files])
+        mapped = ds.map_batches(
+            RayWorker,
+            fn_constructor_kwargs={"spec": spec.to_json(), "threads": max(1, int(cpus_per_actor))},
+            num_cpus=cpus_per_actor,
+            batch_size=batch_docs,
+            batch_format="numpy",
+            concurrency=concurrency,
+            num_gpus=gpus_per_actor,
+        )
         yield from mapped.iter_batches(batch_size=None, batch_format="numpy")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if started:  # a Ray this call started ends with it; one the caller started is theirs
+            ray.shutdown()
 
 
 class RayWorker:

@@ -69,8 +69,14 @@ def load_static(name_or_path: str) -> StaticVectors:
 
 
 def is_static(name_or_path: str) -> bool:
-    """Whether a --model argument names static vectors rather than a contextual model."""
+    """Whether a --model argument names static vectors rather than a contextual model.
+
+    A folder is static vectors when it holds contextvec's `vectors.npy` and no `config.json`: a transformers
+    folder (config.json, and often a WordPiece `vocab.txt`) is a contextual model.
+    """
     if name_or_path in STATIC_MODELS:
         return True
     p = Path(name_or_path)
-    return p.suffix in {".txt", ".vec", ".bin", ".npy"} or (p.is_dir() and (p / "vocab.txt").is_file())
+    if p.is_dir():
+        return (p / "vectors.npy").is_file() and not (p / "config.json").is_file()
+    return p.suffix in {".txt", ".vec", ".bin", ".npy"}
