@@ -101,3 +101,36 @@ def test_a_truncated_weight_file_in_a_users_folder_is_a_model_load_error(model_d
     _truncate(folder / "model.safetensors")
     with pytest.raises(ModelLoadError, match="damaged.*save or download the weights again"):
         Embedder(str(folder), device="cpu")
+
+
+def _edit_manifest(final: Path, change: object) -> None:
+    import json
+
+    new = change(json.loads((final / MANIFEST).read_text()))  # type: ignore[operator]
+    (final / MANIFEST).write_text(new if isinstance(new, str) else json.dumps(new))  # a str: raw text
+
+
+MALFORMED_MANIFESTS = {
+    "not json": lambda doc: "{not json",
+    "a list": lambda doc: [doc],
+    "files is a list": lambda doc: {**doc, "files": list(doc["files"])},
+    "an entry is a number": lambda doc: {**doc, "files": dict.fromkeys(doc["files"], 5)},
+    "an entry lacks its size": lambda doc: {**doc, "files": {k: {"sampled": "x"} for k in doc["files"]}},
+    "a size is text": lambda doc: {**doc, "files": {k: {**v, "size": "12"} for k, v in doc["files"].items()}},
+    "a hash is missing": lambda doc: {**doc, "files": {k: {"size": v["size"]} for k, v in doc["files"].items()}},
+    "a path leaves the entry": lambda doc: {**doc, "files": {"../outside.bin": {"size": 1, "sampled": "x"}}},
+    "an unknown version": lambda doc: {**doc, "version": 99},
+}
+
+
+@pytest.mark.parametrize("change", MALFORMED_MANIFESTS.values(), ids=MALFORMED_MANIFESTS.keys())
+def test_a_malformed_manifest_is_a_damaged_entry_and_rebuilt(entry: Entry, change: object) -> None:
+    """The cache's promise: a damaged entry is rebuilt. A manifest that is not the one contextvec writes is damage
+    (named in the problem), not a KeyError or TypeError out of the loader."""
+    final = entry.final
+    _edit_manifest(final, change)
+    problem = entry_problem(final)
+    assert problem is not None and MANIFEST in problem
+    assert entry.load() == final
+    assert entry.builds == 2 and entry_problem(final, full=True) is None
+    assert [p.name for p in final.parent.iterdir()] == [final.name]

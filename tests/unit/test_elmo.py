@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -141,3 +142,81 @@ def test_scalar_mix_is_gamma_times_softmax_weighted_sum() -> None:
     expected = 2.0 * float(np.dot(w, [1.0, 2.0, 3.0]))
     torch.testing.assert_close(mix(states), torch.full((2, 4), expected))
     np.testing.assert_allclose(mix.layer_weights(), 2.0 * w, rtol=1e-6)
+
+
+def _edit_json(name: str, change: Any) -> Any:
+    def edit(folder: Path) -> None:
+        new = change(json.loads((folder / name).read_text()))
+        (folder / name).write_text(new if isinstance(new, str) else json.dumps(new))  # a str: raw text
+
+    return edit
+
+
+def _replace_weights(folder: Path) -> None:
+    from safetensors.torch import save_file
+
+    save_file({"not.a.weight": torch.zeros(2)}, str(folder / "model.safetensors"))
+
+
+def _truncate_weights(folder: Path) -> None:
+    data = (folder / "model.safetensors").read_bytes()
+    (folder / "model.safetensors").write_bytes(data[: len(data) // 2])
+
+
+# (damage, the file the message must name, what it must say)
+DAMAGED_FOLDERS = {
+    "config not json": (_edit_json("config.json", lambda c: "{oops"), "config.json", "valid JSON"),
+    "vocab not json": (_edit_json("vocab.json", lambda v: "[oops"), "vocab.json", "not valid JSON"),
+    "config lacks vocab_size": (
+        _edit_json("config.json", lambda c: {k: v for k, v in c.items() if k != "vocab_size"}),
+        "config.json",
+        "vocab_size",
+    ),
+    "dim is text": (_edit_json("config.json", lambda c: {**c, "dim": "8"}), "config.json", "dim"),
+    "layers zero": (_edit_json("config.json", lambda c: {**c, "layers": 0}), "config.json", "layers"),
+    "lowercase is text": (_edit_json("config.json", lambda c: {**c, "lowercase": "yes"}), "config.json", "lowercase"),
+    "max_length is text": (
+        _edit_json("config.json", lambda c: {**c, "max_length": "512"}),
+        "config.json",
+        "max_length",
+    ),
+    "dropout above 1": (_edit_json("config.json", lambda c: {**c, "dropout": 1.5}), "config.json", "dropout"),
+    "vocab an object": (_edit_json("vocab.json", lambda v: {"words": v}), "vocab.json", "list of"),
+    "vocab holds numbers": (_edit_json("vocab.json", lambda v: [*v[:-1], 7]), "vocab.json", "list of"),
+    "vocab repeats a word": (_edit_json("vocab.json", lambda v: [*v[:-1], v[4]]), "vocab.json", "twice"),
+    "weights truncated": (_truncate_weights, "model.safetensors", "damaged"),
+    "weights of another model": (_replace_weights, "model.safetensors", "does not match"),
+}
+
+
+@pytest.mark.parametrize(("damage", "names", "says"), DAMAGED_FOLDERS.values(), ids=DAMAGED_FOLDERS.keys())
+def test_a_damaged_file_is_a_model_load_error_naming_it(folder: Path, damage: Any, names: str, says: str) -> None:
+    """Every malformed file of an ELMo folder: one ModelLoadError naming the file and the problem, from the loader
+    (never a TypeError from inside torch, a silently truthy "yes", or a refusal blamed on the user's option)."""
+    damage(folder)
+    with pytest.raises(ModelLoadError) as info:
+        Embedder(str(folder), device="cpu")
+    message = str(info.value)
+    assert str(folder / names) in message and says in message, message
+
+
+def test_a_pickle_in_an_elmo_folder_is_never_run(folder: Path, tmp_path: Path) -> None:
+    """Weights are read with safetensors only: a pickle in their place (or beside them) is refused, not executed."""
+    import pickle
+
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+            return (open, (str(marker), "w"))  # unpickling it creates the marker file
+
+    evil = pickle.dumps(Payload())
+    (folder / "pytorch_model.bin").write_bytes(evil)
+    (folder / "model.safetensors").write_bytes(evil)
+    for load in (lambda: Embedder(str(folder), device="cpu"), lambda: ElmoBackend.load(str(folder), "x")):
+        with pytest.raises(ModelLoadError, match=r"model\.safetensors.*damaged"):
+            load()  # the loader's structural check, and the ELMo reader itself
+    (folder / "model.safetensors").unlink()
+    with pytest.raises(ModelLoadError, match=r"model\.safetensors is missing"):
+        Embedder(str(folder), device="cpu")
+    assert not marker.exists()

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 import torch
 from tiny_models import tiny_bert
@@ -18,7 +20,7 @@ from contextvec.finetune import FinetuneConfig, finetune, predict
 from contextvec.finetune.data import TagExample, TextExample, read_examples
 from contextvec.finetune.features import pooled, units
 from contextvec.finetune.folder import load_folder
-from contextvec.finetune.predict import predict_labels
+from contextvec.finetune.predict import Predictions, predict_labels
 from contextvec.models.backend import TorchBackend
 
 POS = ["the river bank was wet", "we sat on the river bank", "water by the river", "the road by the river"]
@@ -124,7 +126,49 @@ def test_tagging_folder_round_trips(tmp_path: Path, wordpiece_tokenizer: PreTrai
     )
 
 
-def test_wic_pairs_train_and_predict(tmp_path: Path, wordpiece_tokenizer: PreTrainedTokenizerFast) -> None:
+def direct_wic_logits(folder: Path, rows: list[dict[str, Any]], emb: Embedder) -> npt.NDArray[np.float64]:
+    """logit(same sense) of each pair, computed without contextvec's fine-tuning code: the head's weights read from
+    head.safetensors, the target's vector of every layer from `emb.embed_spans` (emb = Embedder(folder)), ELMo's mix
+    gamma * sum_k softmax(s)_k h_k (frozen encoder) or the recipe's layers, then a * cos(u, v) + b."""
+    from safetensors.numpy import load_file
+
+    w = load_file(str(folder / "head.safetensors"))
+    meta = json.loads((folder / "finetune.json").read_text())
+    assert meta["labels"] == ["False", "True"] and meta["context_only"] is False
+    spans = [[(r[f"sentence{i}"], r[f"start{i}"], r[f"end{i}"]) for r in rows] for i in (1, 2)]
+    if "mix.scalars" in w:  # frozen: (K,) scalars over the L+1 states
+        s = w["mix.scalars"].astype(np.float64)
+        mix = np.exp(s - s.max()) / np.exp(s - s.max()).sum()  # softmax, (K,)
+        per_layer = [np.stack([emb.embed_spans(sp, layers=k).vectors for k in range(len(s))]) for sp in spans]
+        u, v = (float(w["mix.gamma"]) * np.einsum("k,kpd->pd", mix, h) for h in per_layer)  # (P, D) each
+    else:
+        u, v = (emb.embed_spans(sp, layers=meta["layers"]).vectors for sp in spans)
+    cos = np.einsum("pd,pd->p", u, v) / (np.linalg.norm(u, axis=1) * np.linalg.norm(v, axis=1))  # (P,)
+    return float(w["scale"]) * cos + float(w["bias"])  # type: ignore[no-any-return]
+
+
+def predict_recording_logits(
+    folder: Path, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Predictions, npt.NDArray[np.float32]]:
+    """`predict(folder, data)`, and the logit(same sense) of every pair its head returned on the way."""
+    import importlib
+
+    predict_module = importlib.import_module("contextvec.finetune.predict")  # the package's `predict` shadows it
+    seen: list[npt.NDArray[np.float32]] = []
+
+    def recording(folder: Path) -> Any:
+        backend, head, meta = load_folder(folder)
+        head.register_forward_hook(lambda _m, _i, out: seen.append(out[:, 1].detach().numpy().copy()))
+        return backend, head, meta
+
+    monkeypatch.setattr(predict_module, "load_folder", recording)
+    preds = predict(folder, data)
+    return preds, np.concatenate(seen)
+
+
+def test_wic_pairs_train_and_predict(
+    tmp_path: Path, wordpiece_tokenizer: PreTrainedTokenizerFast, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rows = []
     for i, (a, b) in enumerate([(POS[0], POS[1]), (NEG[0], NEG[1]), (POS[0], NEG[0]), (POS[1], NEG[1])] * 3):
         rows.append(
@@ -146,9 +190,29 @@ def test_wic_pairs_train_and_predict(tmp_path: Path, wordpiece_tokenizer: PreTra
     )
     assert result.labels == ["False", "True"]
     assert result.n_val > 0 and result.n_train + result.n_val == len(rows)
-    preds = predict(tmp_path / "out", data)
-    assert all(row[0] in ("False", "True") for row in preds.labels)
-    assert preds.accuracy is not None
+    preds, seen = predict_recording_logits(tmp_path / "out", data, monkeypatch)
+    tuned = Embedder(str(tmp_path / "out"), device="cpu")
+    logits = direct_wic_logits(tmp_path / "out", rows, tuned)
+    assert np.ptp(logits) > 1e-3 and np.abs(logits).min() > 1e-4  # pairs differ, and none sits on the threshold
+    np.testing.assert_allclose(seen, logits, atol=1e-4)  # the numbers predict decided on
+    assert [row[0] for row in preds.labels] == [str(bool(z > 0)) for z in logits]
+    assert preds.accuracy == pytest.approx(np.mean((logits > 0) == np.asarray([r["label"] for r in rows])))
+    # a head that leans on other layers and splits the pairs at their median: predict follows the saved weights
+    from safetensors.numpy import load_file, save_file
+
+    head_file = tmp_path / "out" / "head.safetensors"
+    w = load_file(str(head_file))
+    w["mix.scalars"] = np.linspace(2.0, -2.0, len(w["mix.scalars"])).astype(np.float32)  # favour the low layers
+    save_file(w, str(head_file))
+    moved = direct_wic_logits(tmp_path / "out", rows, tuned)
+    assert np.abs(moved - logits).max() > 1e-3  # the mix matters
+    w["bias"] = np.asarray(w["bias"] - np.median(moved), dtype=np.float32)
+    save_file(w, str(head_file))
+    split_logits = direct_wic_logits(tmp_path / "out", rows, tuned)
+    again, seen = predict_recording_logits(tmp_path / "out", data, monkeypatch)
+    np.testing.assert_allclose(seen, split_logits, atol=1e-4)
+    labels = [row[0] for row in again.labels]
+    assert labels == [str(bool(z > 0)) for z in split_logits] and {"True", "False"} <= set(labels)
     # with a "split" field, training reads only the train rows; predict reads them all
     split = tmp_path / "split.jsonl"
     split.write_text(

@@ -239,13 +239,57 @@ def test_inputs_jsonl_parquet_and_folder(tmp_path: Path, bert_embedder: Embedder
 
 
 def test_occurrences_from_the_index_feed_sense_induction(tmp_path: Path, bert_embedder: Embedder) -> None:
+    """The index's uses of "the" are the spine's word vectors, and the senses are KMeans on them (computed here)."""
     pytest.importorskip("sklearn")
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
+
     from contextvec.analysis.senses import induce_senses
 
     build(corpus(tmp_path), tmp_path / "idx", bert_embedder)
     occ = Index.open(tmp_path / "idx", embedder=bert_embedder).occurrences(["the"])
+    direct = bert_embedder.embed_words(DOCS)
+    rows_the = [i for i, w in enumerate(direct.strings) if w.lower() == "the"]  # corpus order, as occurrences
+    assert len(occ) == len(rows_the) > 20
+    assert occ.form == [direct.strings[i] for i in rows_the]  # "The" and "the", in corpus order
+    assert all(occ.texts[int(t)] in DOCS[d] for t, d in zip(occ.text_index, direct.text_index[rows_the], strict=True))
+    np.testing.assert_allclose(occ.vectors, direct.vectors[rows_the], atol=1e-5)
     senses = induce_senses(occ, k=2)
-    assert sum(c.size for c in senses.clusters) == len(occ) > 20
+    unit = direct.vectors[rows_the] / np.linalg.norm(direct.vectors[rows_the], axis=1, keepdims=True)  # (N, D)
+    want = KMeans(n_clusters=2, n_init=10, random_state=0).fit_predict(unit)  # the same clustering, done here
+    assert adjusted_rand_score(want, senses.assignments) == 1.0  # the same partition, whatever the label numbers
+    sizes = {c.label: c.size for c in senses.clusters}
+    assert sizes == {c: int((senses.assignments == c).sum()) for c in set(senses.assignments.tolist())}
+    assert sum(sizes.values()) == len(occ) and min(sizes.values()) > 0
+
+
+def test_index_senses_recover_two_known_senses(tmp_path: Path, bert_embedder: Embedder) -> None:
+    """A corpus whose senses are known by construction: "bank" by the river and "bank" with a loan, in shuffled
+    order. Sense induction from the index must split the uses exactly by construction, and choose k = 2 itself."""
+    pytest.importorskip("sklearn")
+    from contextvec.analysis.senses import induce_senses
+
+    river = "We sat on the bank of the river and watched the water run by."
+    money = "The bank approved my loan after a long review of the account."
+    kinds = [i % 3 == 0 for i in range(15)]  # 5 river, 10 money uses
+    order = np.random.default_rng(3).permutation(len(kinds)).tolist()
+    kinds = [kinds[i] for i in order]
+    lines = [f"{river if r else money} Line {i} ends here." for i, r in enumerate(kinds)]
+    build(corpus(tmp_path, lines), tmp_path / "idx", bert_embedder)
+    occ = Index.open(tmp_path / "idx", embedder=bert_embedder).occurrences("bank")
+    assert len(occ) == len(lines) and occ.text_index.tolist() == list(range(len(lines)))
+    for k in (2, None):
+        senses = induce_senses(occ, k=k)
+        assert senses.k == 2
+        by_kind = {
+            r: set(senses.assignments[[i for i, x in enumerate(kinds) if x == r]].tolist()) for r in (True, False)
+        }
+        assert len(by_kind[True]) == len(by_kind[False]) == 1 and by_kind[True] != by_kind[False]  # exact split
+        sizes = {c.label: c.size for c in senses.clusters}
+        assert sizes == {next(iter(by_kind[True])): 5, next(iter(by_kind[False])): 10}
+        for c in senses.clusters:  # each sense's examples are uses of that sense
+            template = river if c.label in by_kind[True] else money
+            assert c.examples and all(template in e or e in template for e in c.examples), c.examples
 
 
 FOLDING = [  # pairs whose lower() and casefold() differ (ß, final sigma, ﬁ), and NFC / NFD spellings of é

@@ -27,9 +27,60 @@ pytest.importorskip("lancedb")
 DOCS = [f"{line} Line {i} of {n}." for n in range(6) for i, line in enumerate(CORPUS)]  # ~2,000 words
 
 
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
+def _rss() -> int:
+    """This process's resident bytes, read here from /proc/self/status (not through contextvec)."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        return next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmRSS:"))
+
+
+@contextlib.contextmanager
+def _freed_but_resident(mib: int) -> Iterator[None]:
+    """`mib` MiB of 1 KiB malloc blocks (below the mmap threshold: on the heap), written, then freed, with one block
+    kept above them so free() cannot shrink the heap's top itself: the pages stay resident until a trim."""
+    import ctypes
+    import ctypes.util
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    libc.memset.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]
+    blocks = [libc.malloc(1024) for _ in range(mib * 1024)]
+    for b in blocks:
+        libc.memset(b, 1, 1024)
+    pin = libc.malloc(1024)
+    libc.memset(pin, 1, 1024)
+    for b in blocks:
+        libc.free(b)
+    try:
+        yield
+    finally:
+        libc.free(pin)
+
+
+@pytest.mark.skipif(
+    platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="malloc_trim and /proc are glibc/Linux"
+)
 def test_free_memory_is_handed_back_on_glibc() -> None:
-    assert memory.release_free_memory() is True
+    """release_free_memory really returns freed heap pages: 64 MiB freed stays resident until it is called."""
+    with _freed_but_resident(64):
+        held = _rss()
+        assert memory.release_free_memory() is True
+        assert held - _rss() > 48 * 2**20
+
+
+@pytest.mark.skipif(
+    platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="malloc_trim and /proc are glibc/Linux"
+)
+def test_heap_allowance_hands_back_what_grew_past_it() -> None:
+    """The real thing, nothing patched: within the allowance the freed pages stay; past it they go back."""
+    heap = memory.HeapAllowance(allowance_mib=32)
+    assert heap.after_batch() is False and heap.base is not None  # the first batch sets the base
+    with _freed_but_resident(8):
+        assert heap.after_batch() is False  # 8 MiB more: within the allowance, nothing is trimmed
+    with _freed_but_resident(96):
+        held = _rss()
+        assert held > heap.base + 32 * 2**20 and heap.after_batch() is True and heap.trims == 1
+        assert held - _rss() > 64 * 2**20
 
 
 def test_each_batch_reports_its_memory_freed(

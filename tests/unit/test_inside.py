@@ -122,18 +122,33 @@ def test_a_missing_word_or_occurrence_is_refused(bert_embedder: Embedder) -> Non
 
 
 def test_the_reference_twin_of_a_loaded_backend_gives_the_backends_states(any_embedder: Embedder) -> None:
-    """Transformer.from_transformers on the served model: the numbers the explorer shows are the backend's."""
-    backend = any_embedder.backend
-    try:
-        ref = Transformer.from_transformers(backend.model)
-    except Exception as exc:  # a model the reference does not read must say so in contextvec's words
-        from contextvec.errors import ModelLoadError
+    """Transformer.from_transformers on the served model: the numbers the explorer shows are the backend's.
 
-        assert isinstance(exc, ModelLoadError)
-        return
-    ids = torch.tensor([backend.tokenizer.encode(TEXT, add_special_tokens=True).ids])
-    want = backend.forward(ids, torch.ones_like(ids))
+    Every tiny model (BERT, Llama, Llama with byte fallback) is one the reference reads, so the twin must load; the
+    expected states come from transformers' own forward (output_hidden_states), not from the backend's fast path.
+    """
+    backend = any_embedder.backend
+    ref = Transformer.from_transformers(backend.model)
+    ids = torch.tensor([backend.tokenizer.encode(TEXT, add_special_tokens=True).ids])  # (1, T)
     with torch.no_grad():
-        got = ref(ids, trace=True).hidden_states
-    for a, b in zip(want, got, strict=True):
-        np.testing.assert_allclose(a.float().numpy(), b.float().numpy(), atol=1e-4)
+        raw = backend.model(input_ids=ids, attention_mask=torch.ones_like(ids), output_hidden_states=True)
+        got = ref(ids, trace=True).hidden_states  # L+1 x (1, T, D)
+    want = raw.hidden_states
+    assert len(got) == len(want) == backend.info.num_layers + 1
+    for layer, (a, b) in enumerate(zip(want, got, strict=True)):
+        np.testing.assert_allclose(b.float().numpy(), a.float().numpy(), atol=1e-4, err_msg=f"state {layer}")
+    served = backend.forward(ids, torch.ones_like(ids))  # what the embedder serves is the same numbers
+    for a, b in zip(served, got, strict=True):
+        np.testing.assert_allclose(b.float().numpy(), a.float().numpy(), atol=1e-4)
+    assert not np.allclose(got[0].numpy(), got[-1].numpy(), atol=1e-2)  # the layers change the states
+
+
+def test_a_model_the_reference_cannot_read_is_refused_in_contextvecs_words() -> None:
+    """The explorer's inside view on a model family the reference does not implement: ModelLoadError, not a crash."""
+    from transformers import GPT2Config, GPT2Model
+
+    from contextvec.errors import ModelLoadError
+
+    gpt2 = GPT2Model(GPT2Config(vocab_size=50, n_embd=16, n_layer=1, n_head=2, n_positions=16)).eval()
+    with pytest.raises(ModelLoadError, match=r"'gpt2' model; the reference transformer reads BERT"):
+        Transformer.from_transformers(gpt2)

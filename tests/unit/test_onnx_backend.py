@@ -205,7 +205,22 @@ def test_words_spans_sentences_keep_shapes_and_offsets(torch_backend: TorchBacke
     sx, sy = a.embed_spans(spans), b.embed_spans(spans)
     assert sx.strings == sy.strings and _cosines(sx.vectors, sy.vectors).min() > 0.9999
     ex, ey = a.embed_sentences(texts), b.embed_sentences(texts)
-    assert ex.vectors.shape == ey.vectors.shape and ex.n_tokens.tolist() == ey.n_tokens.tolist()
+    assert ex.vectors.shape == ey.vectors.shape == (len(texts), 32) and ex.n_tokens.tolist() == ey.n_tokens.tolist()
+    # the same float32 weights through another runtime: equal to float rounding (states differ by < 1e-4 above)
+    np.testing.assert_allclose(ey.vectors, ex.vectors, atol=1e-4, rtol=0)
+    assert _cosines(ex.vectors, ey.vectors).min() > 0.99999
+    assert np.abs(ex.vectors[0] - ex.vectors[1]).max() > 1e-2  # different texts, different vectors: a real check
+
+
+def test_int8_sentences_stay_close_to_torch(torch_backend: TorchBackend, onnx8: OnnxBackend) -> None:
+    """The sentence path really runs the ONNX graph: int8 rounding shows, yet each vector keeps its direction."""
+    texts = [*CORPUS[:7], LONG]
+    ex = Embedder.from_backend(torch_backend, token_budget=256).embed_sentences(texts)
+    ey = Embedder.from_backend(onnx8, token_budget=256).embed_sentences(texts)
+    cos = _cosines(ex.vectors, ey.vectors)  # (N,)
+    assert cos.min() > 0.99 and not np.allclose(ex.vectors, ey.vectors, atol=1e-6)
+    others = _cosines(ex.vectors, np.roll(ey.vectors, 1, axis=0))  # each int8 vector against another text's
+    assert (cos > others).all()
 
 
 def test_cache_entry_is_reused_and_named_by_version_and_precision(

@@ -187,7 +187,6 @@ class _FakeRay(types.ModuleType):
 @pytest.mark.parametrize("fail", [False, True])
 def test_a_ray_started_by_the_build_is_shut_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail: bool) -> None:
     from contextvec.io.corpus import Doc
-
     from contextvec.pipeline.embed_batch import JobSpec
     from contextvec.pipeline.engines import run_ray
     from contextvec.text import make_document

@@ -39,8 +39,24 @@ class ElmoConfig:
         return {"model_type": MODEL_TYPE, "architectures": ["ElmoBiLM"], **asdict(self)}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ElmoConfig:
+    def from_json(cls, data: Any) -> ElmoConfig:
+        """The config a config.json holds; ValueError saying which field is wrong (type or range), never a default
+        for a field that is there but malformed. Keys that are not fields (model_type, architectures) are ignored."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a JSON {type(data).__name__}, not an object")
         names = {f.name for f in fields(cls)}
+        if "vocab_size" not in data:
+            raise ValueError("vocab_size is missing")
+        for name in ("vocab_size", "dim", "hidden", "layers", "max_length"):
+            low = len(SPECIALS) + 1 if name == "vocab_size" else 1
+            value = data.get(name, low)
+            if not (isinstance(value, int) and not isinstance(value, bool) and value >= low):
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        dropout = data.get("dropout", 0.0)
+        if not (isinstance(dropout, int | float) and not isinstance(dropout, bool) and 0.0 <= dropout < 1.0):
+            raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+        if not isinstance(data.get("lowercase", True), bool):
+            raise ValueError(f"lowercase must be true or false, got {data['lowercase']!r}")
         return cls(**{k: v for k, v in data.items() if k in names})
 
 

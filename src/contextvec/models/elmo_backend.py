@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -97,26 +98,28 @@ class ElmoBackend:
         dtype: DType = "float32",
         max_length: int | None = None,
     ) -> ElmoBackend:
-        """Load config.json, vocab.json and model.safetensors from `folder`."""
-        from safetensors.torch import load_file
-
+        """Load config.json, vocab.json and model.safetensors from `folder`; weights with safetensors only (nothing
+        is unpickled). A missing or malformed file is a ModelLoadError naming it."""
         path = Path(folder)
+        cfg = _read_config(path / "config.json", model_id)
+        vocab = _read_vocab(path / "vocab.json", model_id)
+        weights = path / "model.safetensors"
+        state = _read_weights(weights, model_id)
+        model = ElmoBiLM(cfg)
         try:
-            cfg = ElmoConfig.from_json(json.loads((path / "config.json").read_text(encoding="utf-8")))
-            vocab = json.loads((path / "vocab.json").read_text(encoding="utf-8"))
-            state = load_file(str(path / "model.safetensors"))
-            model = ElmoBiLM(cfg)
             model.load_state_dict(state)
-        except FileNotFoundError as exc:
+        except RuntimeError as exc:  # missing, unexpected or misshapen weights
+            lines = [x.strip() for x in str(exc).strip().splitlines()[1:]] or [type(exc).__name__]
+            first = "; ".join(lines)[:300]  # the missing / unexpected / misshapen keys
             raise ModelLoadError(
-                f"ELMo model {model_id!r}: {Path(str(exc.filename)).name} is missing from {folder}; an ELMo folder "
-                "holds config.json, vocab.json and model.safetensors (as `contextvec train elmo` writes them)."
+                f"ELMo model {model_id!r}: {weights} does not match {path / 'config.json'} ({first}); the folder's "
+                "files do not belong together. Train or copy the folder again."
             ) from None
-        except Exception as exc:  # a damaged JSON or weight file, a config that does not match the weights
+        if not 3 <= cfg.max_length <= MODEL_LIMIT:
             raise ModelLoadError(
-                f"could not load ELMo model {model_id!r} from {folder} ({type(exc).__name__}: {exc}); its files are "
-                "damaged or do not match. Train or copy the folder again."
-            ) from None
+                f"ELMo model {model_id!r}: {path / 'config.json'} sets max_length={cfg.max_length}, outside "
+                f"3..{MODEL_LIMIT} words; fix the file or train the folder again."
+            )
         word, sentence = read_recipe_file(path, cfg.layers) or (TOP_RECIPE, None)
         return cls(
             model,
@@ -146,3 +149,63 @@ class ElmoBackend:
             f"model {self.info.model_id!r} is an ELMo biLSTM: it has no attention to show. Use a transformer "
             "(minilm, mpnet, smollm2, or a folder from `contextvec train mlm|causal`)."
         )
+
+
+def _missing(file: Path, model_id: str) -> ModelLoadError:
+    return ModelLoadError(
+        f"ELMo model {model_id!r}: {file.name} is missing from {file.parent}; an ELMo folder holds config.json, "
+        "vocab.json and model.safetensors (as `contextvec train elmo` writes them)."
+    )
+
+
+def _read_json(file: Path, model_id: str) -> Any:
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _missing(file, model_id) from None
+    except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not JSON
+        raise ModelLoadError(
+            f"ELMo model {model_id!r}: {file} is not valid JSON ({exc}); train or copy the folder again."
+        ) from None
+
+
+def _read_config(file: Path, model_id: str) -> ElmoConfig:
+    data = _read_json(file, model_id)
+    try:
+        return ElmoConfig.from_json(data)
+    except ValueError as exc:
+        raise ModelLoadError(
+            f"ELMo model {model_id!r}: {file} is malformed: {exc}; train or copy the folder again."
+        ) from None
+
+
+def _read_vocab(file: Path, model_id: str) -> list[str]:
+    vocab = _read_json(file, model_id)
+    if not (isinstance(vocab, list) and all(isinstance(w, str) for w in vocab)):
+        raise ModelLoadError(
+            f"ELMo model {model_id!r}: {file} must hold a JSON list of words (strings); train or copy the folder again."
+        )
+    seen: set[str] = set()
+    for w in vocab:
+        if w in seen:
+            raise ModelLoadError(
+                f"ELMo model {model_id!r}: {file} lists {w!r} twice; each word has one id. Train the folder again."
+            )
+        seen.add(w)
+    return vocab
+
+
+def _read_weights(file: Path, model_id: str) -> dict[str, torch.Tensor]:
+    """safetensors only: a pickle (or anything else) in its place is refused unread, never unpickled."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    if not file.is_file():
+        raise _missing(file, model_id)
+    try:
+        return load_file(str(file))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelLoadError(
+            f"ELMo model {model_id!r}: {file} is damaged or not a safetensors file ({exc}); train or copy the "
+            "folder again."
+        ) from None

@@ -76,18 +76,42 @@ def safetensors_problem(path: Path) -> str | None:
     return None
 
 
+def _recorded(folder: Path) -> dict[str, dict[str, Any]] | str:
+    """The manifest's files (relative path -> size and hashes), {} without a manifest, or why it is malformed."""
+    manifest_path = folder / MANIFEST
+    try:
+        doc = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        return f"{MANIFEST} is unreadable ({type(exc).__name__})"
+    if not isinstance(doc, dict) or doc.get("version") != 1 or not isinstance(doc.get("files"), dict):
+        return f"{MANIFEST} is not a version 1 manifest (an object with a 'files' object)"
+    files: dict[str, Any] = doc["files"]
+    for rel, meta in files.items():
+        parts = Path(rel).parts
+        if Path(rel).is_absolute() or not parts or ".." in parts:
+            return f"{MANIFEST} names {rel!r}, a path outside the entry"
+        if not (
+            isinstance(meta, dict)
+            and isinstance(meta.get("size"), int)
+            and not isinstance(meta["size"], bool)
+            and meta["size"] >= 0
+            and all(isinstance(meta.get(h), str) for h in ("sampled", "blake2b"))
+        ):
+            return f"{MANIFEST} has a malformed record for {rel!r} (needs size, sampled and blake2b)"
+    return files
+
+
 def entry_problem(folder: Path, *, full: bool = False) -> str | None:
     """Why a cache entry is damaged, or None if it matches its manifest; `full` also compares full hashes.
 
-    An entry without a manifest (built by an older contextvec) is checked structurally only.
+    An entry without a manifest (built by an older contextvec) is checked structurally only; a malformed manifest
+    is a problem like any other damage (the cache rebuilds the entry), never an exception.
     """
-    manifest_path = folder / MANIFEST
-    try:
-        recorded: dict[str, Any] = json.loads(manifest_path.read_text())["files"]
-    except FileNotFoundError:
-        recorded = {}
-    except (ValueError, KeyError, TypeError):
-        return f"{MANIFEST} is unreadable"
+    recorded = _recorded(folder)
+    if isinstance(recorded, str):
+        return recorded
     for rel, meta in recorded.items():
         p = folder / rel
         try:
