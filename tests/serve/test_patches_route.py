@@ -1,20 +1,22 @@
-"""POST /embed/patches (serve/patches_route.py) on a tiny ViT: base64 PNGs in, the same rows as PatchEmbedder."""
+"""POST /embed/patches (serve/patches_route.py) on a tiny ViT served with --image-model: base64 PNGs in, the same
+rows as PatchEmbedder, through the image model's scheduler."""
 
 from __future__ import annotations
 
 import base64
 import io
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
+from server_helpers import make_settings
 
-from contextvec.serve.errors import install_error_handlers
-from contextvec.serve.patches_route import patches_router
+from contextvec import Embedder
+from contextvec.serve.app import create_app
 from contextvec.vision import PatchEmbedder
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
@@ -28,12 +30,24 @@ def _png(arr: np.ndarray) -> str:
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> tuple[TestClient, PatchEmbedder]:
-    emb = PatchEmbedder(_tiny(tmp_path_factory.mktemp("vit")))
-    app = FastAPI()
-    install_error_handlers(app)
-    app.include_router(patches_router(emb))
-    return TestClient(app), emb
+def client(
+    tmp_path_factory: pytest.TempPathFactory, bert_embedder: Embedder
+) -> Iterator[tuple[TestClient, PatchEmbedder]]:
+    folder = str(_tiny(tmp_path_factory.mktemp("vit")))
+    app = create_app(make_settings(image_models=[folder]), embedders={"tiny": bert_embedder})
+    with TestClient(app) as http:
+        yield http, PatchEmbedder(folder)
+
+
+def test_patches_wait_their_turn_in_the_image_models_scheduler(client: tuple[TestClient, PatchEmbedder]) -> None:
+    http, emb = client
+    scheduler = http.app.state.served.schedulers[emb.model_id]  # type: ignore[attr-defined]
+    before = scheduler.stats.batches
+    img = (np.random.default_rng(0).random((8, 8)) * 255).astype(np.uint8)
+    assert http.post("/embed/patches", json={"images": [_png(img)] * 3}).status_code == 200
+    assert scheduler.stats.batches == before + 1 and scheduler.stats.last_batch_jobs == 1
+    unknown = http.post("/embed/patches", json={"images": [_png(img)], "model": "other"})
+    assert unknown.status_code == 404 and "image model 'other' is not served" in unknown.text
 
 
 def test_rows_match_the_python_embedder(client: tuple[TestClient, PatchEmbedder]) -> None:

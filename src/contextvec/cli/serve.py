@@ -20,7 +20,7 @@ from contextvec.cli.common import err, escape, fail
 from contextvec.errors import ContextvecError, OptionError
 
 # flags whose name is not the field's: a repeatable flag reads better in the singular
-_FLAG_NAMES = {"models": "--model", "cors_origins": "--cors-origin"}
+_FLAG_NAMES = {"models": "--model", "cors_origins": "--cors-origin", "image_models": "--image-model"}
 
 
 _METAVARS: dict[Any, str] = {bool: "", int: "INTEGER", float: "NUMBER", list[str]: "TEXT"}

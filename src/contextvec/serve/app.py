@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,7 @@ from contextvec.serve.openai import openai_router
 from contextvec.serve.openapi_doc import ERROR_RESPONSES, truthful_openapi
 from contextvec.serve.routes import compare_router, embed_router
 from contextvec.serve.runner import make_runner
-from contextvec.serve.scheduler import Scheduler
+from contextvec.serve.scheduler import InternalError, Scheduler
 from contextvec.serve.settings import ServerSettings
 from contextvec.serve.state import Served
 
@@ -50,6 +50,7 @@ def create_app(settings: ServerSettings | None = None, embedders: dict[str, Embe
     metrics = Metrics()
     served = Served(settings, embedders, {n: _scheduler(n, e, settings, metrics) for n, e in embedders.items()})
     index = served.index = _open_index(served, settings.index, metrics) if settings.index is not None else None
+    _add_image_models(served, metrics)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -89,6 +90,11 @@ def create_app(settings: ServerSettings | None = None, embedders: dict[str, Embe
         app.include_router(router, responses=ERROR_RESPONSES)
     if index is not None:
         app.include_router(_search(served, index), responses=ERROR_RESPONSES)
+    if served.image_models:
+        from contextvec.serve.patches_route import patches_router
+
+        protected = [Depends(served.authorized)]
+        app.include_router(patches_router(served), dependencies=protected, tags=["images"], responses=ERROR_RESPONSES)
     if locked:
         app.include_router(docs_router(served, app))
     return app
@@ -107,6 +113,21 @@ def _open_index(served: Served, folder: Path, metrics: Metrics) -> Index:
         served.index_models[model] = index.embedder
         served.schedulers[model] = _scheduler(model, index.embedder, served.settings, metrics)
     return Index.open(folder, embedder=served.scheduled(model, background=False))
+
+
+def _add_image_models(served: Served, metrics: Metrics) -> None:
+    """--image-model folders, each with a scheduler of its own (its model calls are call items: no batch key)."""
+    if not served.settings.image_models:
+        return
+    from contextvec.vision import PatchEmbedder
+
+    for folder in served.settings.image_models:
+        served.image_models[folder] = PatchEmbedder(folder)
+        served.schedulers[folder] = Scheduler(_no_batches, name=folder, max_queue_texts=served.settings.max_queue_texts)
+
+
+def _no_batches(key: Hashable, payloads: Sequence[list[Any]]) -> list[Any]:
+    raise InternalError("an image model takes call items only")
 
 
 def _search(served: Served, index: Index) -> APIRouter:

@@ -19,6 +19,9 @@ class ServerSettings(BaseSettings):
     models: Annotated[list[str], NoDecode] = Field(
         default=["minilm"], description="models to serve (offline names or local folders); the first is the default"
     )
+    image_models: Annotated[list[str], NoDecode] = Field(
+        default=[], description="image models to serve at /embed/patches (folders written by `contextvec train vit`)"
+    )
     host: str = Field(default="127.0.0.1", description="address to listen on")
     port: int = Field(default=8080, ge=0, le=65535, description="port to listen on")
     api_key: str | None = Field(
@@ -70,7 +73,7 @@ class ServerSettings(BaseSettings):
         default=None, description="unit-length vectors from /v1/embeddings (default: the model's sentence recipe)"
     )
 
-    @field_validator("models", "cors_origins", mode="before")
+    @field_validator("models", "cors_origins", "image_models", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

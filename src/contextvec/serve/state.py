@@ -22,6 +22,7 @@ from contextvec.serve.settings import ServerSettings
 
 if TYPE_CHECKING:
     from contextvec.index import Index
+    from contextvec.vision import PatchEmbedder
 
 X = TypeVar("X")
 
@@ -33,6 +34,7 @@ class Served:
     schedulers: dict[str, Scheduler]
     index_models: dict[str, EmbedderProtocol] = field(default_factory=dict)  # an index's model not among --model
     index: Index | None = None  # the index behind /search and the explorer (--index)
+    image_models: dict[str, PatchEmbedder] = field(default_factory=dict)  # --image-model: /embed/patches
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # e.g. the explorer's jobs
 
     @property
