@@ -87,15 +87,131 @@ def _bank_rows() -> str:
 
 
 def _serve_section() -> str:
-    path = RESULTS / "serve_load.json"
-    if not path.exists():
+    """The server: latency, throughput vs in-process, the peer, mixed load, batching (each part's own file)."""
+    from harness import cpu_summary
+
+    parts = [_serve_latency(), _serve_throughput(), _serve_peer(), _serve_mixed(), _serve_batching()]
+    done = [p for p in parts if p]
+    if not done:
         return "(not run yet)"
+    first = next(f for f in ("latency", "throughput", "peer", "mixed") if (RESULTS / f"serve_load-{f}.json").exists())
+    head = json.loads((RESULTS / f"serve_load-{first}.json").read_text())
+    machine = f"Machine: {cpu_summary(head['machine'])}." if "machine" in head else ""
+    return "\n\n".join([machine, *done]).strip()
+
+
+def _load(part: str) -> dict | None:  # type: ignore[type-arg]
+    path = RESULTS / f"serve_load-{part}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _serve_latency() -> str:
+    r = _load("latency")
+    if r is None:
+        return ""
+    base = r["in_process_median_ms"]
+    lines = [
+        f"### One client, one sentence — `{r['command']}`",
+        "",
+        f"`Embedder.embed_sentences` on the same text in-process: {base:.1f} ms (median, measured before and after "
+        f"the server runs: {r['in_process_ms'][0]:.1f} / {r['in_process_ms'][1]:.1f} ms); `GET /health`: "
+        f"{r['health_p50_ms']:.2f} ms. Goal: p50 ≤ in-process + 1.5 ms.",
+        "",
+        "| route | p50 ms | p99 ms | p50 − in-process | server CPU cores | wrk CPU cores |",
+        "|---|---|---|---|---|---|",
+    ]
+    for x in r["rows"]:
+        lines.append(
+            f"| `{x['route']}` | {x['p50_ms']:.1f} | {x['p99_ms']:.1f} | {x['p50_ms'] - base:+.1f} ms | "
+            f"{x.get('server_cores', float('nan')):.2f} | {x['wrk_cores']:.3f} |"
+        )
+    return "\n".join(lines)
+
+
+def _serve_throughput() -> str:
+    r = _load("throughput")
+    if r is None:
+        return ""
+    lines = [
+        f"### 32 clients, one Lee sentence per request — `{r['command']}`",
+        "",
+        "In-process rate: `embed_sentences` over 800 Lee sentences in one call (one sentence per text), in the "
+        "benchmark's process while the server was not running. Goal: server ≥ 80% of it.",
+        "",
+        "| engine | server req/s | p99 ms | in-process texts/s | server ÷ in-process | server CPU cores "
+        "| wrk CPU cores |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for engine, m in r["medians"].items():
+        lines.append(
+            f"| {engine} | {m['requests_per_s']:.1f} | {m['p99_ms']:.0f} | {m['in_process_per_s']:.1f} | "
+            f"{m['ratio']:.2f} | {m['server_cores']:.2f} | {m['wrk_cores']:.3f} |"
+        )
+    return "\n".join(lines)
+
+
+def _serve_peer() -> str:
+    r = _load("peer")
+    if r is None:
+        return ""
+    lines = [
+        f"### Beside infinity-emb — `{r['command']}`",
+        "",
+        "Each server alone on the machine in turn, the same minilm folder, the same wrk script (one Lee sentence per "
+        "request to `/v1/embeddings`).",
+        "",
+        "| server | 1 client req/s | p50 ms | 8 clients req/s | 32 clients req/s | p99 ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, m in r["medians"].items():
+        lines.append(
+            f"| {name} | {m['1']['requests_per_s']:.1f} | {m['1']['p50_ms']:.1f} | {m['8']['requests_per_s']:.1f} | "
+            f"{m['32']['requests_per_s']:.1f} | {m['32']['p99_ms']:.0f} |"
+        )
+    for engine, d in r.get("peers", {}).items():
+        v = d.get("versions", {})
+        lines.append(
+            f"\ninfinity {engine}: `{d['command']}` (in `{d['cwd']}`); " + ", ".join(f"{k} {x}" for k, x in v.items())
+        )
+    return "\n".join(lines)
+
+
+def _serve_mixed() -> str:
+    r = _load("mixed")
+    if r is None:
+        return ""
+    a, m, ex = r["alone"], r["mixed"], r["explorer"]
+    job = ex.get("job") or {}
+    return "\n".join(
+        [
+            f"### Mixed load — `{r['command']}`",
+            "",
+            "32 clients on `/v1/embeddings`, alone and then while one client sends explorer Compare requests in a "
+            "loop and a Senses job embeds 400 sentences. Goal: no 5xx, 429 only when the queue is full, embedding "
+            "p99 within 2× of the embeddings-only run.",
+            "",
+            "| run | req/s | p50 ms | p99 ms | non-2xx |",
+            "|---|---|---|---|---|",
+            *(
+                f"| {name} | {x['requests_per_s']:.1f} | {x['p50_ms']:.0f} | {x['p99_ms']:.0f} | {x['non_2xx']:.0f} |"
+                for name, x in (("embeddings only", a), ("with explorer load", m))
+            ),
+            "",
+            f"p99 ratio {r['p99_ratio']:.2f}; explorer Compare status codes {ex['compare_codes']}; the Senses job: "
+            f"{job.get('state')} ({job.get('done')} of {job.get('total')} texts when the run ended).",
+        ]
+    )
+
+
+def _serve_batching() -> str:
+    path = RESULTS / "serve_load-batching.json"
+    if not path.exists():
+        return ""
     r = json.loads(path.read_text())
     on = {x["connections"]: x for x in r["rows"] if x["batching"]}
     off = {x["connections"]: x for x in r["rows"] if not x["batching"]}
     lines = [
-        f"`{r['command']}` — model {r['model']}, {r['duration_s']} s per level after a 2 s warm-up, "
-        f"{r['cpu_count']} CPU cores shared by the server and wrk.",
+        f"### Dynamic batching on vs off — `{r['command']}`",
         "",
         "| connections | batching: req/s | p50 ms | p99 ms | one request per forward: req/s | p50 ms | p99 ms |"
         " batching ÷ none |",
@@ -107,8 +223,6 @@ def _serve_section() -> str:
             f"| {c} | {a['requests_per_s']:.1f} | {a['p50_ms']:.0f} | {a['p99_ms']:.0f} | {b['requests_per_s']:.1f} | "
             f"{b['p50_ms']:.0f} | {b['p99_ms']:.0f} | {r['speedup'][str(c)]:.2f}× |"
         )
-    errors = sum(x["non_2xx"] for x in r["rows"])
-    lines += ["", f"Non-2xx responses over all runs: {errors:.0f}."]
     return "\n".join(lines)
 
 
