@@ -51,8 +51,8 @@ class Embedder:
         max_length: window size in tokens, special tokens included (default: the model's limit, at most 512).
         stride: tokens shared by neighbouring windows of a long text (default: half the window).
         token_budget, max_batch_size: (padded) tokens / windows per forward batch; (4096, 32) measured fastest.
-        fast_path: use contextvec's fused BERT forward when it matches transformers on a probe batch at load
-            time (minilm); False always runs the transformers forward.
+        fast_path: use contextvec's fused BERT/MPNet forward when it matches transformers on a probe batch at
+            load time (minilm, mpnet); False always runs the transformers forward.
         correction: an anisotropy correction for token, word and span vectors (never sentence vectors): a .npz
             made by `contextvec correction fit`, or a `Correction`. Default None: vectors as the model gives them.
 

@@ -143,7 +143,7 @@ class TorchBackend:
         import torch
         from tokenizers import Tokenizer
 
-        from contextvec.models.fast_bert import build_fast_bert
+        from contextvec.models.fast_encoder import build_fast_encoder
 
         _check_model(model, hf_tokenizer, model_id)
         config = model.config
@@ -151,8 +151,8 @@ class TorchBackend:
         self.precision: str = dtype
         self.device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
         self.model = model.to(device=self.device, dtype=getattr(torch, dtype)).eval()
-        # a fused forward for plain BERT encoders, checked against transformers before it is trusted
-        self.fast = build_fast_bert(self.model) if fast_path else None
+        # a fused forward for plain BERT and MPNet encoders, checked against transformers before it is trusted
+        self.fast = build_fast_encoder(self.model) if fast_path else None
         self._twin: Any = None  # the eager-attention twin, built on the first attentions() call
         self._twin_lock = threading.Lock()
         self.hf_tokenizer = hf_tokenizer  # the transformers tokenizer, kept so a changed model can be saved whole
