@@ -53,7 +53,8 @@ BackendOpt = Annotated[
     str, typer.Option("--backend", metavar="BACKEND", help="torch | onnx (CPU, the [onnx] extra) | auto")
 ]
 PrecisionOpt = Annotated[
-    str, typer.Option("--model-dtype", metavar="DTYPE", help="model precision: float32 | bfloat16 | float16 | int8")
+    str,
+    typer.Option("--model-dtype", metavar="DTYPE", help="model precision: float32 | bfloat16 | float16 | int8 | auto"),
 ]
 SubwordOpt = Annotated[str, typer.Option(metavar="POOLING", help="first | last | first_last | mean | max")]
 
