@@ -7,6 +7,7 @@ otherwise pick, all in one run on this machine:
   st-onnx-int8 : its ONNX backend, `export_dynamic_quantized_onnx_model(..., "avx512_vnni" or "avx2")`
   ours      : contextvec Embedder.embed_words, torch backend (subword vectors aligned and pooled into words)
   ours-unfused : the same with fast_path=False (transformers' own forward instead of models/fast_encoder.py)
+  ours-bf16 : the same in bfloat16 whatever --dtype says (beside float32 `ours` in one process, with its parity)
   onnx      : the same, backend="onnx" (ONNX Runtime float32)
   onnx-int8 : the same, backend="onnx", dtype="int8"
 
@@ -50,6 +51,7 @@ def load_sentences(n: int) -> list[str]:
 OURS = {  # method -> (backend, dtype forced or None for --dtype, fused encoder path)
     "ours": ("torch", None, True),
     "ours-unfused": ("torch", None, False),
+    "ours-bf16": ("torch", "bfloat16", True),
     "onnx": ("onnx", None, True),
     "onnx-int8": ("onnx", "int8", True),
 }

@@ -110,3 +110,19 @@ def test_a_fast_path_that_disagrees_is_refused(
     with caplog.at_level(logging.WARNING):
         assert fast_encoder.build_fast_encoder(embedder.backend.model) is None  # type: ignore[attr-defined]
     assert "disagrees with transformers" in caplog.text
+
+
+@pytest.mark.parametrize("family", ["bert", "mpnet"])
+def test_bfloat16_runs_the_fused_path_checked_in_float32(family: str, wordpiece_tokenizer: Any) -> None:
+    def model() -> Any:
+        return tiny_bert(wordpiece_tokenizer) if family == "bert" else tiny_mpnet(len(wordpiece_tokenizer))
+
+    exact = TorchBackend(model(), wordpiece_tokenizer, "f32", device="cpu")
+    half = TorchBackend(model(), wordpiece_tokenizer, "bf16", device="cpu", dtype="bfloat16")
+    assert half.fast is not None  # the check ran before the cast, so bfloat16 rounding cannot refuse it
+    assert {p.dtype for p in half.fast.parameters()} == {torch.bfloat16}  # Q/K/V copies cast with the model
+    ids, mask = padded_batch(half.model, [60, 30, 3], wordpiece_tokenizer.pad_token_id)
+    keep = mask.bool()
+    for a, b in zip(half.forward(ids, mask), exact.forward(ids, mask), strict=True):
+        cos = torch.nn.functional.cosine_similarity(a[keep].float(), b[keep], dim=-1)
+        assert float(cos.min()) > 0.999  # bfloat16 of the same arithmetic, not something else
