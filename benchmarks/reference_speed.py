@@ -53,14 +53,14 @@ def main() -> None:
 
     from transformers import AutoModel, AutoTokenizer
 
-    from contextvec.models.fast_bert import FastBert
+    from contextvec.models.fast_encoder import FastEncoder
     from contextvec.models.registry import resolve_model
     from contextvec.transformer import Transformer
 
     path = resolve_model("minilm").path
     tok = AutoTokenizer.from_pretrained(path)
     hf = AutoModel.from_pretrained(path).eval()
-    fast = FastBert(hf).eval()
+    fast = FastEncoder(hf).eval()
     ref = Transformer.from_pretrained("minilm")
     ids = [tok(s)["input_ids"] for s in load_sentences(args.sentences)]
     methods: dict[str, Callable[[torch.Tensor, torch.Tensor], object]] = {

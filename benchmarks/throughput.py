@@ -6,6 +6,8 @@ otherwise pick, all in one run on this machine:
   st-onnx   : the same on its ONNX backend, graph optimised by its own `export_optimized_onnx_model(..., "O3")`
   st-onnx-int8 : its ONNX backend, `export_dynamic_quantized_onnx_model(..., "avx512_vnni" or "avx2")`
   ours      : contextvec Embedder.embed_words, torch backend (subword vectors aligned and pooled into words)
+  ours-unfused : the same with fast_path=False (transformers' own forward instead of models/fast_encoder.py)
+  ours-bf16 : the same in bfloat16 whatever --dtype says (beside float32 `ours` in one process, with its parity)
   onnx      : the same, backend="onnx" (ONNX Runtime float32)
   onnx-int8 : the same, backend="onnx", dtype="int8"
 
@@ -19,12 +21,14 @@ on disk, peak RSS, and the word vectors' parity with torch float32.
     python benchmarks/throughput.py --model minilm --methods st-onnx,st-onnx-int8,onnx-int8 --mode separate \
         --peer-python /path/to/venv-with-st-onnx/bin/python   # optimum-onnx needs transformers < 4.58
     python benchmarks/throughput.py --device cuda --dtype bfloat16 --methods ours   # tokens/s and MFU on a GPU
+    python benchmarks/throughput.py --model mpnet --methods st,ours,ours-unfused --mode alternate --tag fused
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -44,7 +48,13 @@ def load_sentences(n: int) -> list[str]:
     return sentences[:n]
 
 
-OURS = {"ours": ("torch", None), "onnx": ("onnx", None), "onnx-int8": ("onnx", "int8")}
+OURS = {  # method -> (backend, dtype forced or None for --dtype, fused encoder path)
+    "ours": ("torch", None, True),
+    "ours-unfused": ("torch", None, False),
+    "ours-bf16": ("torch", "bfloat16", True),
+    "onnx": ("onnx", None, True),
+    "onnx-int8": ("onnx", "int8", True),
+}
 ST_ONNX = {"st-onnx": "onnx/model_O3.onnx", "st-onnx-int8": None}  # int8 file name depends on the CPU
 
 
@@ -89,8 +99,9 @@ def prepare(  # long: one branch per method, each a few lines
     if method in OURS:
         from contextvec import Embedder
 
-        backend, forced = OURS[method]
-        emb = Embedder(model, device=device, token_budget=token_budget, dtype=forced or dtype, backend=backend)  # type: ignore[arg-type]
+        backend, forced, fused = OURS[method]
+        emb = Embedder(model, device=device, token_budget=token_budget, dtype=forced or dtype, backend=backend,  # type: ignore[arg-type]
+                       fast_path=fused)  # fmt: skip
         size = getattr(emb.backend, "size_on_disk", None) or sum(
             f.stat().st_size for f in Path(path).glob("*.safetensors")
         )
@@ -234,6 +245,7 @@ def main() -> None:  # long: argument parsing, two timing modes and the summary 
     ap.add_argument("--methods", default="st,ours,onnx,onnx-int8")
     ap.add_argument("--mode", default="both", choices=["both", "separate", "alternate"])
     ap.add_argument("--peer-python", help="Python of a venv with sentence-transformers[onnx], for st-onnx*")
+    ap.add_argument("--tag", default="backends", help="result file: throughput-MODEL-DEVICE-DTYPE-TAG.json")
     ap.add_argument("--only", help=argparse.SUPPRESS)
     ap.add_argument("--model-path", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -246,6 +258,7 @@ def main() -> None:  # long: argument parsing, two timing modes and the summary 
     from kernel_rates import kernel_rates
 
     methods = args.methods.split(",")
+    load_start = os.getloadavg()  # a shared machine: how busy it was, next to the medians
     with heavy_lock():
         rates_before = kernel_rates() if args.device == "cpu" else {}
         timings = {}
@@ -263,6 +276,7 @@ def main() -> None:  # long: argument parsing, two timing modes and the summary 
         "runs": args.runs * args.rounds, "token_budget": args.token_budget, "dtype": args.dtype, "device": args.device,
         "kernel_gops": {"before": rates_before, "after": rates_after, "best": rates},
         "model_flops_per_token": fpt,
+        "load_average_1_5_15_min": {"start": load_start, "end": os.getloadavg()},
     }  # fmt: skip
     gpu_peak = None
     if args.device.startswith("cuda"):
@@ -282,7 +296,7 @@ def main() -> None:  # long: argument parsing, two timing modes and the summary 
             print(f"{mode:9s} {m:9s} {r['tokens_per_s']:9.0f} tokens/s  median {r['median_s']:.2f} s")
         summary[mode] = results
         summary[f"ratios_{mode}"] = ratios({m: r["median_s"] for m, r in results.items()}, list(OURS))
-    write_result(f"throughput-{args.model}-{args.device.split(':')[0]}-{args.dtype}-backends.json", summary)
+    write_result(f"throughput-{args.model}-{args.device.split(':')[0]}-{args.dtype}-{args.tag}.json", summary)
     print(json.dumps({k: v for k, v in summary.items() if k.startswith("ratios")}, indent=2))
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import torch
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-from transformers import BertConfig, BertModel, LlamaConfig, LlamaModel, PreTrainedTokenizerFast
+from transformers import (
+    BertConfig,
+    BertModel,
+    LlamaConfig,
+    LlamaModel,
+    MPNetConfig,
+    MPNetModel,
+    PreTrainedTokenizerFast,
+)
 
 CORPUS = [
     "The bank approved my loan after a long review of the account.",
@@ -88,6 +96,24 @@ def tiny_bert(tokenizer: PreTrainedTokenizerFast, max_positions: int = 64, layer
         pad_token_id=tokenizer.pad_token_id,
     )
     return BertModel(config, add_pooling_layer=False).eval()
+
+
+def tiny_mpnet(vocab_size: int, max_positions: int = 256) -> MPNetModel:
+    """MPNet's layout (relative position bias, positions counted from padding id 1), 3 layers of 32-d."""
+    torch.manual_seed(0)
+    config = MPNetConfig(
+        vocab_size=vocab_size,
+        hidden_size=32,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=max_positions,
+        pad_token_id=1,
+    )
+    model = MPNetModel(config, add_pooling_layer=False).eval()
+    with torch.no_grad():  # random init leaves the bias near zero; make it matter so a wrong bucket shows
+        model.encoder.relative_attention_bias.weight.normal_(0.0, 1.0)
+    return model
 
 
 def tiny_llama(tokenizer: PreTrainedTokenizerFast, max_positions: int = 128) -> LlamaModel:

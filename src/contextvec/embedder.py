@@ -45,13 +45,15 @@ class Embedder:
         model: "minilm" (default), "mpnet", "smollm2", a local folder (transformers, `contextvec train` or
             `finetune` output), a .gguf file, or a hub id (online).
         device: "auto" (CUDA when available), "cpu", "cuda", "cuda:1", ...
-        dtype: "float32", "bfloat16", "float16" (GPU) or "int8" (ONNX, CPU). Results are always float32.
+        dtype: "float32", "bfloat16", "float16" (GPU), "int8" (ONNX, CPU) or "auto" (bfloat16 on a GPU or a CPU
+            with AMX / AVX512-BF16, else float32; docs/backends.md). Results are always float32 vectors, and
+            their `precision` says what the model ran in.
         backend: "torch", "onnx" (ONNX Runtime, CPU; the [onnx] extra) or "auto" (docs/backends.md).
         max_length: window size in tokens, special tokens included (default: the model's limit, at most 512).
         stride: tokens shared by neighbouring windows of a long text (default: half the window).
         token_budget, max_batch_size: (padded) tokens / windows per forward batch; (4096, 32) measured fastest.
-        fast_path: use contextvec's fused BERT forward when it matches transformers on a probe batch at load
-            time (minilm); False always runs the transformers forward.
+        fast_path: use contextvec's fused BERT/MPNet forward when it matches transformers on a probe batch at
+            load time (minilm, mpnet); False always runs the transformers forward.
         correction: an anisotropy correction for token, word and span vectors (never sentence vectors): a .npz
             made by `contextvec correction fit`, or a `Correction`. Default None: vectors as the model gives them.
 
@@ -184,6 +186,7 @@ class Embedder:
             pieces=rows.pieces,
             word_index=rows.word_index,
             model_id=self.model_id,
+            precision=self.backend.precision,
             layers=described,
             pooling="",
         )
@@ -221,6 +224,7 @@ class Embedder:
             n_subwords=rows.n_subwords,
             dropped=rows.dropped,
             model_id=self.model_id,
+            precision=self.backend.precision,
             layers=described,
             pooling=subword_pooling,
         )
@@ -253,6 +257,7 @@ class Embedder:
             vectors=vectors,
             **checked.provenance(),
             model_id=self.model_id,
+            precision=self.backend.precision,
             layers=described,
             pooling=subword_pooling,
         )
@@ -291,6 +296,7 @@ class Embedder:
             n_tokens=n_tokens,
             normalized=unit,
             model_id=self.model_id,
+            precision=self.backend.precision,
             layers=described,
             pooling=mode,
         )

@@ -36,6 +36,7 @@ class Embeddings:
     end: I64  # (N,)
     strings: list[str]  # the text each row covers
     model_id: str
+    precision: str  # what the model computed in: "float32", "bfloat16", "float16" or "int8" (never "auto")
     layers: str  # e.g. "layers=3,4,5,6 pooling=mean"
     pooling: str  # subword or sentence pooling used ("" for tokens)
 
@@ -70,7 +71,13 @@ class Embeddings:
             **self._extra_columns(),
             "vector": vector,
         }
-        meta = {"model": self.model_id, "layers": self.layers, "pooling": self.pooling, "level": self.level}
+        meta = {
+            "model": self.model_id,
+            "precision": self.precision,
+            "layers": self.layers,
+            "pooling": self.pooling,
+            "level": self.level,
+        }
         return pa.table(columns).replace_schema_metadata({f"contextvec.{k}": v for k, v in meta.items()})
 
 

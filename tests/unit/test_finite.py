@@ -22,6 +22,7 @@ def _sentences(vectors: np.ndarray) -> SentenceEmbeddings:
         strings=["x"] * n,
         n_tokens=np.ones(n, dtype=np.int64),
         model_id="tiny",
+        precision="float32",
         layers="layers=1 pooling=mean",
         pooling="mean",
     )

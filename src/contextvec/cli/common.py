@@ -54,7 +54,8 @@ BackendOpt = Annotated[
     str, typer.Option("--backend", metavar="BACKEND", help="torch | onnx (CPU, the [onnx] extra) | auto")
 ]
 PrecisionOpt = Annotated[
-    str, typer.Option("--model-dtype", metavar="DTYPE", help="model precision: float32 | bfloat16 | float16 | int8")
+    str,
+    typer.Option("--model-dtype", metavar="DTYPE", help="model precision: float32 | bfloat16 | float16 | int8 | auto"),
 ]
 CORPUS_HELP = ".txt (a document a line), .jsonl, .parquet, a folder of them, or 'brown' (a document a sentence)"
 InflectOpt = Annotated[

@@ -68,7 +68,7 @@ class TorchBackend:
         import torch
         from tokenizers import Tokenizer
 
-        from contextvec.models.fast_bert import build_fast_bert
+        from contextvec.models.fast_encoder import build_fast_encoder
 
         check_model(model, hf_tokenizer, model_id)
         config = model.config
@@ -78,9 +78,14 @@ class TorchBackend:
         check_choice("dtype", dtype, ("float32", "bfloat16", "float16"))
         self.precision: str = dtype
         self.device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
+        # A fused forward for plain BERT and MPNet encoders, checked against transformers before it is trusted.
+        # The check runs before the cast, in the precision the model arrives in (float32 from `load`), where the two
+        # must agree to rounding; in bfloat16 they differ by more than the arithmetic's rounding, because SDPA keeps
+        # its softmax in float32 where transformers' MPNet attention does not (the fused one is the closer to
+        # float32: docs/backends.md), so a bfloat16 comparison could not tell a wrong fusion from that.
+        fast = build_fast_encoder(model.eval()) if fast_path else None
         self.model = model.to(device=self.device, dtype=getattr(torch, dtype)).eval()
-        # a fused forward for plain BERT encoders, checked against transformers before it is trusted
-        self.fast = build_fast_bert(self.model) if fast_path else None
+        self.fast = fast.to(device=self.device, dtype=getattr(torch, dtype)) if fast is not None else None
         self._twin: Any = None  # the eager-attention twin, built on the first attentions() call
         self._twin_lock = threading.Lock()
         self.hf_tokenizer = hf_tokenizer  # the transformers tokenizer, kept so a changed model can be saved whole

@@ -21,9 +21,12 @@ if TYPE_CHECKING:
     import torch
 
 BackendName = Literal["torch", "onnx", "auto"]
-Precision = Literal["float32", "bfloat16", "float16", "int8"]
+# What a forward computes in, as asked for; "auto" is resolved once, at load, by models/select.py's
+# `resolve_precision` (bfloat16 where the hardware runs it natively, else float32), never passed further down.
+Precision = Literal["float32", "bfloat16", "float16", "int8", "auto"]
 BACKENDS: tuple[BackendName, ...] = ("torch", "onnx", "auto")
-PRECISIONS: tuple[Precision, ...] = ("float32", "bfloat16", "float16", "int8")
+RunPrecision = Literal["float32", "bfloat16", "float16", "int8"]  # what a loaded backend runs: "auto" resolved
+PRECISIONS: tuple[Precision, ...] = ("float32", "bfloat16", "float16", "int8", "auto")
 DEFAULT_BACKEND: BackendName = "torch"  # the one default of Embedder, the CLI and `contextvec serve`
 DEFAULT_PRECISION: Precision = "float32"
 
@@ -37,7 +40,7 @@ class Backend(Protocol):
     suffix_ids: list[int]  # ids after it, e.g. [SEP]
     pad_id: int
     name: str  # the runtime, "torch" or "onnx", for results and logs
-    precision: str  # what the forward computes in: "float32", "bfloat16", "float16", "int8"
+    precision: str  # what the forward computes in: "float32", "bfloat16", "float16", "int8" (never "auto")
 
     def tokenize(self, texts: Sequence[str]) -> list[Encoded]: ...
 

@@ -11,6 +11,15 @@ parity bar (docs/backends.md has the table):
 
 `auto` never changes the precision asked for: int8 without onnxruntime, or on a GPU, is an error, never a
 silent float32. `backend="onnx"` asked for by name never falls back either (missing extra, failed export: errors).
+
+`dtype="auto"` (opt-in; the default stays float32) is resolved first, by `resolve_precision`, into what runs:
+
+    a GPU (with bfloat16 support)      -> bfloat16   (a GPU without it: float32)
+    a CPU with amx_bf16 or avx512_bf16 -> bfloat16   (native bfloat16 matmuls)
+    any other CPU (e.g. AVX2 only)     -> float32    (bfloat16 there is emulated, slower than float32)
+    backend="onnx" asked for by name   -> float32    (ONNX Runtime's CPU kernels have no bfloat16 MatMul)
+
+The backend's `precision`, every result's `precision` and the server's responses carry the resolved name.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from pathlib import Path
 from contextvec.errors import OptionError
 from contextvec.extras import require_extra
 from contextvec.models.backend import DType, TorchBackend
-from contextvec.models.contract import BACKENDS, PRECISIONS, Backend, BackendName, Precision
+from contextvec.models.contract import BACKENDS, PRECISIONS, Backend, BackendName, Precision, RunPrecision
 from contextvec.options import check_choice
 
 logger = logging.getLogger(__name__)
@@ -40,6 +49,29 @@ def cpu_flags() -> frozenset[str]:
     return frozenset(
         re.findall(r"\b(avx2|avx512f|avx512_vnni|avx_vnni|avx512_bf16|amx_tile|amx_int8|amx_bf16)\b", text)
     )
+
+
+BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})  # a native bfloat16 matmul: AMX tiles or AVX-512 BF16
+
+
+def resolve_precision(
+    dtype: Precision, *, on_gpu: bool, flags: frozenset[str], gpu_bf16: bool = True, backend: BackendName = "torch"
+) -> RunPrecision:
+    """What a load runs in: `dtype` itself, or for "auto" the table in the module doc. `flags` are the CPU's
+    (`cpu_flags()`), `gpu_bf16` whether the GPU has bfloat16 (`torch.cuda.is_bf16_supported()`)."""
+    if dtype != "auto":
+        return dtype
+    choice: RunPrecision
+    if backend == "onnx":
+        choice, why = "float32", "backend='onnx' (no bfloat16 kernels in ONNX Runtime on the CPU)"
+    elif on_gpu:
+        choice, why = ("bfloat16", "a GPU") if gpu_bf16 else ("float32", "a GPU without bfloat16 support")
+    elif flags & BF16_FLAGS:
+        choice, why = "bfloat16", f"a CPU with {', '.join(sorted(flags & BF16_FLAGS))}"
+    else:
+        choice, why = "float32", "a CPU without AMX or AVX512-BF16 (bfloat16 would be emulated, slower)"
+    logger.info("dtype='auto' runs %s on %s", choice, why)
+    return choice
 
 
 def has_int8_dot() -> bool:
@@ -61,11 +93,13 @@ def load_backend(
     check_choice("dtype", dtype, PRECISIONS)
     check_device(device)
     on_gpu = device.startswith("cuda") or (device == "auto" and _cuda_available())
+    gpu_bf16 = on_gpu and _cuda_bf16()
+    run = resolve_precision(dtype, on_gpu=on_gpu, flags=cpu_flags(), gpu_bf16=gpu_bf16, backend=backend)
     if backend == "auto":
-        backend = _auto(dtype, on_gpu)
+        backend = _auto(run, on_gpu)
     elmo = _elmo_folder(model)
     if backend == "torch":
-        if dtype == "int8":
+        if run == "int8":
             raise OptionError(
                 "dtype='int8' runs with backend='onnx' (or 'auto') on the CPU; torch runs float32, "
                 "bfloat16 and float16."
@@ -74,15 +108,15 @@ def load_backend(
             from contextvec.models.elmo_backend import ElmoBackend
 
             path, model_id = elmo
-            return ElmoBackend.load(path, model_id, device=device, dtype=_torch_dtype(dtype), max_length=max_length)
+            return ElmoBackend.load(path, model_id, device=device, dtype=_torch_dtype(run), max_length=max_length)
         return TorchBackend.load(
-            model, device=device, dtype=_torch_dtype(dtype), max_length=max_length, fast_path=fast_path
+            model, device=device, dtype=_torch_dtype(run), max_length=max_length, fast_path=fast_path
         )
     if elmo is not None:
         raise OptionError(f"{model!r} is an ELMo folder (contextvec train elmo): it runs with backend='torch' only.")
     if on_gpu and device != "auto":
         raise OptionError(f"backend='onnx' runs on the CPU; device={device!r} needs backend='torch'.")
-    return _onnx(model, dtype, max_length)
+    return _onnx(model, run, max_length)
 
 
 def check_device(device: str) -> None:
@@ -119,7 +153,7 @@ def _elmo_folder(model: str) -> tuple[str, str] | None:
     return None
 
 
-def _auto(dtype: Precision, on_gpu: bool) -> BackendName:
+def _auto(dtype: RunPrecision, on_gpu: bool) -> BackendName:
     if on_gpu:
         if dtype == "int8":
             raise OptionError("dtype='int8' is CPU-only (ONNX Runtime); on a GPU use bfloat16 or float16.")
@@ -137,7 +171,7 @@ def _auto(dtype: Precision, on_gpu: bool) -> BackendName:
     return "onnx"
 
 
-def _onnx(model: str, dtype: Precision, max_length: int | None) -> Backend:
+def _onnx(model: str, dtype: RunPrecision, max_length: int | None) -> Backend:
     require_extra("onnx", "backend='onnx'")
     from contextvec.models.onnx_backend import ONNX_PRECISIONS, OnnxBackend
 
@@ -150,7 +184,7 @@ def _onnx(model: str, dtype: Precision, max_length: int | None) -> Backend:
     return OnnxBackend(source, dtype, free_source=True)
 
 
-def _torch_dtype(dtype: Precision) -> DType:
+def _torch_dtype(dtype: RunPrecision) -> DType:
     return "float32" if dtype == "int8" else dtype
 
 
@@ -158,3 +192,9 @@ def _cuda_available() -> bool:
     import torch
 
     return bool(torch.cuda.is_available())
+
+
+def _cuda_bf16() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_bf16_supported())

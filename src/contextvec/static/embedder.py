@@ -29,6 +29,7 @@ from contextvec.static.vectors import F32, StaticVectors
 from contextvec.text import Document, make_documents
 
 LAYERS = "static"  # what results say in their `layers` field
+PRECISION = "float32"  # and in their `precision` field: the vectors are looked up, never computed
 
 
 def _no_layers(layers: LayersArg | None, layer_pooling: LayerPoolingArg, context_only: bool = False) -> None:
@@ -114,6 +115,7 @@ class StaticEmbedder:
             pieces=list(provenance["strings"]),
             word_index=np.asarray([w for k in known for w in k], dtype=np.int64),
             model_id=self.model_id,
+            precision=PRECISION,
             layers=LAYERS,
             pooling="",
         )
@@ -145,6 +147,7 @@ class StaticEmbedder:
             n_subwords=np.ones(len(vectors), dtype=np.int64),
             dropped=dropped,
             model_id=self.model_id,
+            precision=PRECISION,
             layers=LAYERS,
             pooling="none",
         )
@@ -177,6 +180,7 @@ class StaticEmbedder:
             vectors=np.stack(rows),
             **checked.provenance(),
             model_id=self.model_id,
+            precision=PRECISION,
             layers=LAYERS,
             pooling="mean",
         )
@@ -214,6 +218,7 @@ class StaticEmbedder:
             n_tokens=np.asarray(counts, dtype=np.int64),
             normalized=bool(normalize),
             model_id=self.model_id,
+            precision=PRECISION,
             layers=LAYERS,
             pooling=mode,
         )
