@@ -1,7 +1,5 @@
-"""The public entry point: `Embedder` — contextual vectors per token, word, span and sentence.
-
-One spine for every level: words, tokens -> windows -> forward -> pooled layers -> merge -> pooling -> results.
-"""
+"""The public entry point: `Embedder` — contextual vectors per token, word, span and sentence. One spine for every
+level: words, tokens -> windows -> forward -> pooled layers -> merge -> pooling -> results."""
 
 from __future__ import annotations
 
@@ -37,8 +35,7 @@ from contextvec.text import Document, make_documents
 class Embedder:
     """Contextual embeddings from one model.
 
-    >>> emb = Embedder("minilm")
-    >>> emb.embed_words(["We sat on the bank of the river."]).vectors.shape
+    >>> Embedder("minilm").embed_words(["We sat on the bank of the river."]).vectors.shape
     (9, 384)
 
     Args:

@@ -38,6 +38,7 @@ from contextvec.models.inspect import (
     has_lm_head,
     is_causal,
     model_limit,
+    private_tokenizer,
     special_template,
     window,
 )
@@ -66,7 +67,6 @@ class TorchBackend:
         recipe: Recipe | None = None,
     ) -> None:
         import torch
-        from tokenizers import Tokenizer
 
         from contextvec.models.fast_encoder import build_fast_encoder
 
@@ -89,13 +89,7 @@ class TorchBackend:
         self._twin: Any = None  # the eager-attention twin, built on the first attentions() call
         self._twin_lock = threading.Lock()
         self.hf_tokenizer = hf_tokenizer  # the transformers tokenizer, kept so a changed model can be saved whole
-        # A private copy of the Rust tokenizer: no truncation or padding (windows do that), and special-token
-        # strings in user text ("[CLS]") are read as text, never as control tokens.
-        tok = Tokenizer.from_str(hf_tokenizer.backend_tokenizer.to_str())
-        tok.no_truncation()
-        tok.no_padding()
-        tok.encode_special_tokens = True
-        self.tokenizer = tok
+        self.tokenizer = tok = private_tokenizer(hf_tokenizer)
         self.prefix_ids, self.suffix_ids = special_template(tok)
         pad = hf_tokenizer.pad_token_id
         self.pad_id = int(pad) if pad is not None else 0

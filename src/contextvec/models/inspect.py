@@ -94,3 +94,15 @@ def checked_sentence(recipe: SentenceRecipe, suffix_ids: list[int]) -> SentenceR
         why = "its sentence-transformers pooling reads the last token, which is a special token for this tokenizer"
         return replace(recipe, pooling="mean", normalize=False, unsupported=why)
     return recipe
+
+
+def private_tokenizer(hf_tokenizer: Any) -> Tokenizer:
+    """A private copy of the Rust tokenizer: no truncation or padding (windows do that), and special-token
+    strings in user text ("[CLS]") are read as text, never as control tokens."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_str(hf_tokenizer.backend_tokenizer.to_str())
+    tok.no_truncation()
+    tok.no_padding()
+    tok.encode_special_tokens = True
+    return tok

@@ -49,7 +49,7 @@ def create_app(settings: ServerSettings | None = None, embedders: dict[str, Embe
         }
     metrics = Metrics()
     served = Served(settings, embedders, {n: _scheduler(n, e, settings, metrics) for n, e in embedders.items()})
-    index = served.index = _open_index(served, settings.index, metrics) if settings.index is not None else None
+    served.index = _open_index(served, settings.index, metrics) if settings.index is not None else None
     _add_image_models(served, metrics)
 
     @asynccontextmanager
@@ -74,6 +74,13 @@ def create_app(settings: ServerSettings | None = None, embedders: dict[str, Embe
     )
     app.openapi = lambda: truthful_openapi(app, settings)  # type: ignore[method-assign]
     app.state.settings, app.state.embedders, app.state.served = settings, embedders, served
+    _middleware(app, settings, metrics)
+    _routes(app, served, metrics, locked)
+    return app
+
+
+def _middleware(app: FastAPI, settings: ServerSettings, metrics: Metrics) -> None:
+    """CORS (only with --cors-origin), the metrics, the body limit (outermost) and the one error shape."""
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 
@@ -86,10 +93,14 @@ def create_app(settings: ServerSettings | None = None, embedders: dict[str, Embe
     app.add_middleware(Observe, metrics=metrics)  # type: ignore[arg-type]
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)  # type: ignore[arg-type]  # outermost
     install_error_handlers(app)
+
+
+def _routes(app: FastAPI, served: Served, metrics: Metrics, locked: bool) -> None:
+    """Every route: embeddings, compare, OpenAI, info; /search with an index; /embed/patches with image models."""
     for router in (embed_router(served), compare_router(served), openai_router(served), info_router(served, metrics)):
         app.include_router(router, responses=ERROR_RESPONSES)
-    if index is not None:
-        app.include_router(_search(served, index), responses=ERROR_RESPONSES)
+    if served.index is not None:
+        app.include_router(_search(served, served.index), responses=ERROR_RESPONSES)
     if served.image_models:
         from contextvec.serve.patches_route import patches_router
 
@@ -97,7 +108,6 @@ def create_app(settings: ServerSettings | None = None, embedders: dict[str, Embe
         app.include_router(patches_router(served), dependencies=protected, tags=["images"], responses=ERROR_RESPONSES)
     if locked:
         app.include_router(docs_router(served, app))
-    return app
 
 
 def _open_index(served: Served, folder: Path, metrics: Metrics) -> Index:
