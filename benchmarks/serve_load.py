@@ -290,6 +290,7 @@ def part_mixed(args: argparse.Namespace) -> dict[str, Any]:
     """32 clients on /v1/embeddings alone, then again while explorer compare requests and a senses job run."""
     texts = load_sentences(400)
     script = lua_script(openai_bodies(args.model, texts[:300]), "/v1/embeddings")
+    with_the = [t for t in texts if " the " in f" {t.lower()} "]  # Compare needs the word in every text
     extra = ("--ui", "--ui-static-model", "", "--max-queue-texts", "512", "--max-texts-per-request", "400")
     with server(args.model, args.engines[0], *extra) as (url, pid):
         alone = wrk(url, script, 32, args.duration, pid)
@@ -306,7 +307,8 @@ def part_mixed(args: argparse.Namespace) -> dict[str, Any]:
             sent = 0
             with httpx.Client(timeout=60) as client:
                 while not stop.is_set() and sent < 2000:
-                    body = {"texts": [*texts[sent % 50 : sent % 50 + 4], "the bank"], "word": "the"}
+                    k = sent % (len(with_the) - 4)
+                    body = {"texts": [*with_the[k : k + 4], "the bank"], "word": "the"}
                     code = client.post(f"{url}/explore/api/compare", json=body).status_code
                     codes[str(code)] = codes.get(str(code), 0) + 1
                     sent += 1
