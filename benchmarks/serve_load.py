@@ -329,7 +329,42 @@ def part_mixed(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def part_idle(args: argparse.Namespace) -> dict[str, Any]:
+    """What a pause costs the model alone (no server): `embed_sentences` back to back in one thread, with a 2 ms
+    pause before each call, and fed back to back to a worker thread (the server's forward thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from contextvec import Embedder
+
+    backend, dtype = args.engines[0].split("/")
+    emb = Embedder(args.model, device="cpu", backend=backend, dtype=dtype)
+    worker = ThreadPoolExecutor(1)
+
+    def paused() -> None:
+        time.sleep(0.002)
+        emb.embed_sentences([ONE_TEXT])
+
+    ways = {
+        "back_to_back": lambda: emb.embed_sentences([ONE_TEXT]),
+        "after_2ms_pause": paused,
+        "worker_thread": lambda: worker.submit(emb.embed_sentences, [ONE_TEXT]).result(),
+    }
+    out: dict[str, float] = {}
+    for name, fn in ways.items():
+        for _ in range(20):
+            fn()
+        times = []
+        for _ in range(200):
+            t0 = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t0) * 1000)
+        out[name] = statistics.median(times) - (2.0 if name == "after_2ms_pause" else 0.0)
+    worker.shutdown()
+    return {"engine": args.engines[0], "median_ms": out}
+
+
 PARTS = {
+    "idle": part_idle,
     "latency": part_latency,
     "throughput": part_throughput,
     "batching": part_batching,
