@@ -16,8 +16,6 @@ from typing import Any, TypeVar
 
 from contextvec.embedder import Embedder
 from contextvec.models.backend import ModelInfo
-from contextvec.options import LayerPoolingArg, LayersArg, SentencePoolingArg, SubwordPooling
-from contextvec.progress import Reporter
 from contextvec.protocol import EmbedderProtocol, SpanInput, TextInput
 from contextvec.results import (
     Embeddings,
@@ -94,86 +92,33 @@ class ScheduledEmbedder:
             if self._check is not None:
                 self._check()
 
-    def _chunked(self, items: Sequence[Any], call: Callable[[Sequence[Any]], R]) -> R:
+    def _chunked(self, method: str, items: Sequence[Any], options: dict[str, Any]) -> Any:
+        """`method` of the embedder over `items`, one queued call per chunk, put back together as one result."""
+        options.pop("progress", None)  # the job reports its own progress
+        call = getattr(self._embedder, method)
         parts, sizes = [], []
         for lo in range(0, max(1, len(items)), self._chunk):
             part = items[lo : lo + self._chunk]
-            parts.append(self.run(lambda p=part: call(p), n_texts=max(1, len(part))))  # type: ignore[misc]
+            parts.append(self.run(lambda p=part: call(p, **options), n_texts=max(1, len(part))))  # type: ignore[misc]
             sizes.append(len(part))
         return concat_results(parts, sizes)
 
-    def embed_tokens(
-        self,
-        texts: Sequence[TextInput],
-        *,
-        layers: LayersArg | None = None,
-        layer_pooling: LayerPoolingArg = "mean",
-        progress: Reporter | bool = False,
-    ) -> TokenEmbeddings:
-        e = self._embedder
-        return self._chunked(texts, lambda p: e.embed_tokens(p, layers=layers, layer_pooling=layer_pooling))
+    # the protocol's four calls, each with the embedder's own options (EmbedderProtocol says which)
+    def embed_tokens(self, texts: Sequence[TextInput], **options: Any) -> TokenEmbeddings:
+        result: TokenEmbeddings = self._chunked("embed_tokens", texts, options)
+        return result
 
-    def embed_words(
-        self,
-        texts: Sequence[TextInput],
-        *,
-        layers: LayersArg | None = None,
-        layer_pooling: LayerPoolingArg = "mean",
-        subword_pooling: SubwordPooling = "mean",
-        context_only: bool = False,
-        progress: Reporter | bool = False,
-    ) -> WordEmbeddings:
-        e = self._embedder
-        return self._chunked(
-            texts,
-            lambda p: e.embed_words(
-                p,
-                layers=layers,
-                layer_pooling=layer_pooling,
-                subword_pooling=subword_pooling,
-                context_only=context_only,
-            ),
-        )
+    def embed_words(self, texts: Sequence[TextInput], **options: Any) -> WordEmbeddings:
+        result: WordEmbeddings = self._chunked("embed_words", texts, options)
+        return result
 
-    def embed_spans(
-        self,
-        spans: Sequence[SpanInput],
-        *,
-        layers: LayersArg | None = None,
-        layer_pooling: LayerPoolingArg = "mean",
-        subword_pooling: SubwordPooling = "mean",
-        context_only: bool = False,
-        progress: Reporter | bool = False,
-    ) -> SpanEmbeddings:
-        e = self._embedder
-        return self._chunked(
-            spans,
-            lambda p: e.embed_spans(
-                p,
-                layers=layers,
-                layer_pooling=layer_pooling,
-                subword_pooling=subword_pooling,
-                context_only=context_only,
-            ),
-        )
+    def embed_spans(self, spans: Sequence[SpanInput], **options: Any) -> SpanEmbeddings:
+        result: SpanEmbeddings = self._chunked("embed_spans", spans, options)
+        return result
 
-    def embed_sentences(
-        self,
-        texts: Sequence[TextInput],
-        *,
-        pooling: SentencePoolingArg = None,
-        layers: LayersArg | None = None,
-        layer_pooling: LayerPoolingArg = "mean",
-        normalize: bool | None = None,
-        progress: Reporter | bool = False,
-    ) -> SentenceEmbeddings:
-        e = self._embedder
-        return self._chunked(
-            texts,
-            lambda p: e.embed_sentences(
-                p, pooling=pooling, layers=layers, layer_pooling=layer_pooling, normalize=normalize
-            ),
-        )
+    def embed_sentences(self, texts: Sequence[TextInput], **options: Any) -> SentenceEmbeddings:
+        result: SentenceEmbeddings = self._chunked("embed_sentences", texts, options)
+        return result
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
