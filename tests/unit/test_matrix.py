@@ -84,13 +84,7 @@ EXPECTED: dict[tuple[str, str], str] = {
 }
 # Cells whose expected outcome other work owns; each fails today and is marked xfail(strict=True), so the day it
 # is fixed the mark has to go. (command, kind) -> what happens today, and whose area it is.
-KNOWN_BUGS: dict[tuple[str, str], str] = {
-    (c, k): "finetune/ loads every model with TorchBackend.load: static vectors get 'not a transformers folder' "
-    "or 'not a known name', an ELMo folder a tokenizer ValueError; none says fine-tuning needs a transformers "
-    "model (area: finetune/)"
-    for c in ("finetune", "predict")
-    for k in (*STATIC, "elmo")
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}  # (command, kind) -> why it fails today (marked xfail, strict)
 
 
 class Refused(Exception):

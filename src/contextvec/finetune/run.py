@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from contextvec.engine import run_options
+from contextvec.errors import OptionError
 from contextvec.finetune.config import (
     FinetuneConfig,
     check_reach,
@@ -102,6 +103,8 @@ def finetune(
     out = Path(out)
     check_out(out, resume, overwrite)
     examples = read_examples(task, data) if isinstance(data, str | Path) else list(data)
+    if isinstance(model, str):
+        _check_tunable(model)
     backend = model if isinstance(model, TorchBackend) else TorchBackend.load(model)
     plan = _plan(task, examples, config, backend)
     with seeded(plan.cfg.seed):  # the head's initialisation
@@ -115,6 +118,24 @@ def finetune(
     )
     _save(out, backend, head, result, plan)
     return result
+
+
+def _check_tunable(model: str) -> None:
+    """Static vectors and ELMo folders have no transformer blocks to fine-tune: refused before anything loads."""
+    from contextvec.models.elmo import MODEL_TYPE, read_model_type
+    from contextvec.models.registry import resolve_model
+    from contextvec.static.packaged import is_static
+
+    if is_static(model):
+        kind = "static vectors"
+    else:
+        resolved = resolve_model(model)
+        if resolved.source == "hub" or read_model_type(resolved.path) != MODEL_TYPE:
+            return
+        kind = "an ELMo folder (contextvec train elmo)"
+    raise OptionError(
+        f"fine-tuning needs a transformers model (minilm, mpnet, or a transformers folder); {model!r} is {kind}."
+    )
 
 
 def _plan(task: Task, examples: list[Example], config: FinetuneConfig, backend: TorchBackend) -> _Plan:
