@@ -52,6 +52,11 @@ def test_explorer_jobs_are_capped_and_the_rest_wait_or_are_refused(bert_embedder
             httpx.post(f"{url}/explore/api/senses", json={"word": "bank", "corpus": corpus}, timeout=30)
             for _ in range(6)
         ]
+        first = started[0].json()["id"]
+        for _ in range(200):  # the pool's thread picks the first job up in its own time
+            if httpx.get(f"{url}/explore/api/jobs/{first}").json()["state"] == "running":
+                break
+            time.sleep(0.05)
         states = [httpx.get(f"{url}/explore/api/jobs/{r.json()['id']}").json()["state"] for r in started[:5]]
         job_threads = [t for t in threading.enumerate() if t.name.startswith("explore-job")]
         for r in started[:5]:
@@ -69,7 +74,11 @@ def test_a_job_whose_page_is_gone_is_cancelled(bert_embedder: Embedder) -> None:
     with running(app) as (url, _):
         job = httpx.post(f"{url}/explore/api/senses", json={"word": "bank", "corpus": corpus}, timeout=30).json()
         time.sleep(1.5)  # nobody polls
-        state = httpx.get(f"{url}/explore/api/jobs/{job['id']}").json()
+        for _ in range(200):  # the job stops at its next chunk
+            state = httpx.get(f"{url}/explore/api/jobs/{job['id']}").json()
+            if state["state"] != "running":
+                break
+            time.sleep(0.05)
     assert state["state"] == "cancelled" and state["done"] < state["total"]
 
 

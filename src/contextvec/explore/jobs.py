@@ -132,5 +132,7 @@ class Jobs:
             job = self._jobs.get(job_id)
         if job is None:
             raise InvalidInputError(f"no job {job_id!r} on this server (finished jobs are kept {KEEP} at most).")
+        if not job.finished and time.monotonic() - job.seen > job.idle_timeout_s:
+            job.cancel()  # its page was gone longer than the timeout: a late poll does not revive it
         job.touch()
         return job
