@@ -181,7 +181,8 @@ def test_inflect_has_one_default_in_python_cli_and_http() -> None:
     """Issue 26: `senses` matched -s/-ed/-ing forms by default and `search` did not, so the README's showcase
     clustered *interesting* against *interest*. Every entry point now takes INFLECT (off) unless told otherwise."""
     from contextvec.analysis.occurrences import find_occurrences
-    from contextvec.cli.analysis import plot_senses, senses
+    from contextvec.cli.analysis import senses
+    from contextvec.cli.plots import plot_senses
     from contextvec.cli.index import search
     from contextvec.explore.schemas import SensesRequest
     from contextvec.explore.senses_view import senses_from_corpus, senses_from_index

@@ -106,7 +106,10 @@ def test_recipes_set_defaults_and_explicit_options_win(
     from contextvec.models import recipes
 
     texts = ["the bank of the river", "the bank approved it"]
-    monkeypatch.setitem(recipes.RECIPES, "tiny-bert", recipes.Recipe(layers="1:", context_only=True))
+    from dataclasses import replace
+
+    recipe = recipes.Recipe(layers="1:", context_only=True)  # a model's recipe is fixed when it loads (info.recipe)
+    monkeypatch.setattr(bert_embedder.backend, "info", replace(bert_embedder.backend.info, recipe=recipe))
     default = bert_embedder.embed_words(texts)
     assert default.layers.startswith("layers=1,2,3 ")
     explicit = bert_embedder.embed_words(texts, layers=-1)
