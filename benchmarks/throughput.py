@@ -36,7 +36,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness import cpu_flags, heavy_lock, peak_rss_mib, ratios, rounds, write_result
+from harness import cpu_flags, heavy_lock, median_of_ratios, peak_rss_mib, ratios, rounds, write_result
 
 
 def load_sentences(n: int) -> list[str]:
@@ -296,6 +296,14 @@ def main() -> None:  # long: argument parsing, two timing modes and the summary 
             print(f"{mode:9s} {m:9s} {r['tokens_per_s']:9.0f} tokens/s  median {r['median_s']:.2f} s")
         summary[mode] = results
         summary[f"ratios_{mode}"] = ratios({m: r["median_s"] for m, r in results.items()}, list(OURS))
+        if mode == "alternate":  # paired runs: each round's own ratio, so a drift of a shared machine cancels
+            summary["ratios_alternate_per_round_median"] = {
+                f"{a}_vs_{b}": median_of_ratios(results[b]["times_s"], results[a]["times_s"])
+                for a in results
+                if a in OURS
+                for b in results
+                if b != a
+            }
     write_result(f"throughput-{args.model}-{args.device.split(':')[0]}-{args.dtype}-{args.tag}.json", summary)
     print(json.dumps({k: v for k, v in summary.items() if k.startswith("ratios")}, indent=2))
 

@@ -145,8 +145,8 @@ def cosine_matrix(vectors: F32) -> F32:
 
 def concat_results(parts: Sequence[E], sizes: Sequence[int]) -> E:
     """Rows of several calls of one kind as if from one call: `parts[i]` embedded `sizes[i]` inputs, so its
-    `text_index` (and `dropped`) move up by the inputs before it. Provenance (model, layers, pooling) is the first
-    part's; every part must have the same."""
+    `text_index` (and `dropped`) move up by the inputs before it. Provenance (model, precision, layers, pooling) is
+    the first part's; every part must have the same."""
     if not parts or len(parts) != len(sizes):
         raise ValueError("concat_results needs one size per part, and at least one part")
     first = parts[0]
