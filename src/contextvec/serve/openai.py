@@ -48,6 +48,7 @@ def openai_router(served: Served) -> APIRouter:
         encoded = encode_rows(share.result.vectors[share.rows()], req.encoding_format, "float32")
         data = [{"object": "embedding", "embedding": v, "index": i} for i, v in enumerate(encoded)]
         usage = {"prompt_tokens": share.n_tokens, "total_tokens": share.n_tokens}
-        return json_response({"object": "list", "data": data, "model": name, "usage": usage})
+        precision = share.result.precision
+        return json_response({"object": "list", "data": data, "model": name, "usage": usage, "precision": precision})
 
     return router

@@ -43,7 +43,7 @@ def _key(level: Any, req: s.LevelOptions, pooling: str | None, **extra: Any) -> 
 
 def _header(name: str, share: Share) -> dict[str, Any]:
     res = share.result
-    return {"model": name, "layers": res.layers, "pooling": res.pooling, "dim": res.dim}
+    return {"model": name, "layers": res.layers, "pooling": res.pooling, "dim": res.dim, "precision": res.precision}
 
 
 def embed_router(served: Served) -> APIRouter:
@@ -109,6 +109,7 @@ def compare_router(served: Served) -> APIRouter:
         return s.CompareResponse(
             model=name,
             layers=share.result.layers,
+            precision=share.result.precision,
             word=req.word,
             spans=[[a, b] for _, a, b in spans],
             cosine=cosine_matrix(share.result.vectors[share.rows()]).astype(float).round(6).tolist(),

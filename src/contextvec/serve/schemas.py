@@ -65,6 +65,7 @@ class OpenAIEmbeddingResponse(BaseModel):
     data: list[OpenAIEmbedding]
     model: str
     usage: OpenAIUsage
+    precision: str = Field(description="the precision the model ran in (a contextvec addition; clients ignore it)")
 
 
 # -- contextvec routes ------------------------------------------------------------------------------------------------
@@ -140,6 +141,7 @@ class ItemsResponse(BaseModel):
     layers: str
     pooling: str
     dim: int
+    precision: str = Field(description="the precision the model ran in (float32, bfloat16, float16, int8)")
     data: list[TextItems]
 
 
@@ -148,12 +150,14 @@ class VectorsResponse(BaseModel):
     layers: str
     pooling: str
     dim: int
+    precision: str = Field(description="the precision the model ran in (float32, bfloat16, float16, int8)")
     data: list[Item]
 
 
 class CompareResponse(BaseModel):
     model: str
     layers: str
+    precision: str = Field(description="the precision the model ran in (float32, bfloat16, float16, int8)")
     word: str
     spans: list[list[int]] = Field(description="[start, end] of the word in each text")
     cosine: list[list[float]]
