@@ -39,7 +39,7 @@ def test_the_pages_blocks_run_as_written(page: Path, tiny_models: Path, tmp_path
         capture_output=True,
         text=True,
         env=env,
-        timeout=300,
+        timeout=900,  # a page of many blocks on a loaded 2-core machine
     )
     assert res.returncode == 0, f"{page.name}:\n{res.stderr[-4000:]}"
     assert res.stdout.count("ran ") == sum(b.runs for b in blocks(page))

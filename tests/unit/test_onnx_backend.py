@@ -272,7 +272,7 @@ def test_attention_maps_name_the_torch_backend(onnx32: OnnxBackend) -> None:
         ({"dtype": "int4"}, "dtype"),
         ({"backend": "torch", "dtype": "int8"}, "int8.*backend='onnx'"),
         ({"backend": "onnx", "dtype": "bfloat16"}, "float32 or int8"),
-        ({"backend": "onnx", "device": "cuda"}, "runs on the CPU"),
+        ({"backend": "onnx", "device": "cuda"}, "runs on the CPU|no CUDA support"),  # torch's build is checked first
     ],
 )
 def test_bad_choices_are_clear_errors(model_dir: str, kwargs: dict[str, str], message: str) -> None:
