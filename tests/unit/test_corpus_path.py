@@ -182,8 +182,8 @@ def test_inflect_has_one_default_in_python_cli_and_http() -> None:
     clustered *interesting* against *interest*. Every entry point now takes INFLECT (off) unless told otherwise."""
     from contextvec.analysis.occurrences import find_occurrences
     from contextvec.cli.analysis import senses
-    from contextvec.cli.plots import plot_senses
     from contextvec.cli.index import search
+    from contextvec.cli.plots import plot_senses
     from contextvec.explore.schemas import SensesRequest
     from contextvec.explore.senses_view import senses_from_corpus, senses_from_index
     from contextvec.index.occurrences import read_occurrences
