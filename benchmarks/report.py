@@ -291,6 +291,7 @@ def main() -> None:
     from report_backends import backends_section
 
     plain = [p for p in sorted(RESULTS.glob("throughput-*.json")) if not p.name.endswith("-backends.json")]
+    plain = [p for p in plain if "results" in json.loads(p.read_text())]  # tagged runs are read by docs/backends.md
     sections = [_throughput_section(p) for p in plain]
     backends = [backends_section(p) for p in sorted(RESULTS.glob("throughput-*-backends.json"))]
     template = (ROOT / "benchmarks" / "BENCHMARKS.template.md").read_text()
